@@ -1,0 +1,1 @@
+"""Benchmark harness (``vtrack bench``): tracker backends on MOT benchmarks, scored by TrackEval."""

@@ -1,0 +1,87 @@
+"""The tracker interface: :class:`Tracker` (a protocol) and :class:`BaseTracker`.
+
+Shaped like roboflow trackers' ``BaseTracker`` (``update``, ``reset``, a registry
+name), with two differences that matter on robots: time is a timestamp in seconds
+(so lifetimes and motion do not assume a frame rate), and the output carries
+``det_index`` (boxmot's idea) so nobody re-matches tracks to detections by IoU.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Protocol, runtime_checkable
+
+from tracker.types import Detections, Tracks
+
+__all__ = ["BaseTracker", "TimestampError", "Tracker"]
+
+
+class TimestampError(ValueError):
+    """A timestamp is not finite or not strictly after the previous one."""
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What every tracker backend offers."""
+
+    name: str
+
+    def update(self, detections: Detections, timestamp: float) -> Tracks:
+        """Associate one frame's detections; return the tracks to report for it.
+
+        Args:
+            detections: this frame's detections (never modified).
+            timestamp: capture time of the frame in seconds, strictly increasing.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget every track and the last timestamp (IDs keep increasing)."""
+        ...
+
+
+class BaseTracker(ABC):
+    """Checks the inputs of :meth:`update` once, for every backend.
+
+    Subclasses implement :meth:`_update` and :meth:`_reset`.
+    """
+
+    name: str = "base"
+
+    def __init__(self) -> None:
+        self._last_timestamp: float | None = None
+
+    def update(self, detections: Detections, timestamp: float) -> Tracks:
+        """Associate ``detections`` at ``timestamp`` seconds and return the tracks to draw.
+
+        Raises:
+            TypeError: ``detections`` is not a :class:`~tracker.types.Detections`.
+            TimestampError: ``timestamp`` is NaN/infinite or not strictly greater than
+                the previous call's.
+        """
+        if not isinstance(detections, Detections):
+            raise TypeError(f"detections must be a tracker.Detections, got {type(detections).__name__}")
+        timestamp = float(timestamp)
+        if not math.isfinite(timestamp):
+            raise TimestampError(f"timestamp must be finite seconds, got {timestamp}")
+        if self._last_timestamp is not None and timestamp <= self._last_timestamp:
+            raise TimestampError(
+                f"timestamps must strictly increase: got {timestamp:.6f} s after {self._last_timestamp:.6f} s"
+            )
+        dt = 0.0 if self._last_timestamp is None else timestamp - self._last_timestamp
+        self._last_timestamp = timestamp
+        return self._update(detections, timestamp, dt)
+
+    def reset(self) -> None:
+        """Forget all tracks and the last timestamp; track IDs are not reused afterwards."""
+        self._last_timestamp = None
+        self._reset()
+
+    @abstractmethod
+    def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
+        """Backend work for one frame; ``dt`` is seconds since the previous frame (0 first)."""
+
+    @abstractmethod
+    def _reset(self) -> None:
+        """Backend part of :meth:`reset`."""

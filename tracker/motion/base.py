@@ -1,0 +1,84 @@
+"""The motion-model seam: a batched, stateless interface shared by every backend.
+
+Following the shape of deep_sort's ``kalman_filter.py`` (Wojke et al., 2017), a
+motion model holds no per-track state itself. The association pipeline owns a
+:class:`MotionState` (a bundle of arrays whose first axis is the track) and asks the
+model to ``initiate`` rows for new tracks, ``predict`` all rows forward by ``dt``
+seconds, ``update`` matched rows with their detections and read the predicted
+``boxes``. The Kalman filter and the LSTM predictor are two implementations of this
+seam inside the one pipeline in :mod:`tracker.pipeline`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["MotionModel", "MotionState"]
+
+
+@dataclass
+class MotionState:
+    """Per-track motion state for ``M`` tracks: named arrays sharing a first axis of length M.
+
+    Which arrays exist is the motion model's business (a Kalman filter keeps a mean
+    and a covariance, a learned model a window of past boxes). Rows are tracks in
+    the order the pipeline keeps them; ``take``, ``put`` and ``concat`` move rows
+    without knowing what they mean.
+    """
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values()))) if self.arrays else 0
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def take(self, index: np.ndarray) -> MotionState:
+        """A new state holding the rows ``index`` (integer array or boolean mask)."""
+        return MotionState({name: array[index] for name, array in self.arrays.items()})
+
+    def put(self, index: np.ndarray, rows: MotionState) -> None:
+        """Overwrite the rows ``index`` in place with the rows of ``rows`` (same order)."""
+        for name, array in self.arrays.items():
+            array[index] = rows.arrays[name]
+
+    def concat(self, other: MotionState) -> MotionState:
+        """A new state with the rows of ``other`` appended after this state's rows."""
+        if not self.arrays:
+            return other
+        if not other.arrays:
+            return self
+        return MotionState({n: np.concatenate([a, other.arrays[n]]) for n, a in self.arrays.items()})
+
+
+class MotionModel(ABC):
+    """Batched motion model over ``M`` tracks.
+
+    Boxes are ``xyxy`` float64 pixels; time steps ``dt`` are in seconds. Models are
+    stateless: every method takes a :class:`MotionState` and returns a new one (or
+    boxes), so one model instance may serve any number of trackers.
+    """
+
+    @abstractmethod
+    def initiate(self, xyxy: np.ndarray) -> MotionState:
+        """State for new tracks, one per ``(K, 4)`` box (the first detection of each)."""
+
+    @abstractmethod
+    def predict(self, state: MotionState, dt: float) -> MotionState:
+        """Every track's state ``dt`` seconds later (``dt > 0``), without new observations."""
+
+    @abstractmethod
+    def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
+        """Correct ``K`` tracks with their matched ``(K, 4)`` boxes (row i goes with box i)."""
+
+    @abstractmethod
+    def boxes(self, state: MotionState) -> np.ndarray:
+        """The ``(M, 4)`` float64 ``xyxy`` box each track's state currently predicts."""
+
+    def select(self, state: MotionState, index: np.ndarray) -> MotionState:
+        """Rows ``index`` of ``state`` (integer array or boolean mask), e.g. to drop tracks."""
+        return state.take(index)
