@@ -37,7 +37,7 @@ def _convert(value: Any, annotation: Any, where: str, source: str) -> Any:
             args = (args[0],) * len(value)
         if len(args) != len(value):
             raise ConfigError(f"{source}: '{where}' must have {len(args)} items, got {len(value)}")
-        return tuple(_convert(v, a, f"{where}[{i}]", source) for i, (v, a) in enumerate(zip(args, value)))
+        return tuple(_convert(v, a, f"{where}[{i}]", source) for i, (v, a) in enumerate(zip(value, args, strict=True)))
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(annotation)
         if value is None and type(None) in args:

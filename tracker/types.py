@@ -42,9 +42,7 @@ def _check_boxes(owner: str, xyxy: np.ndarray) -> None:
     inverted = (xyxy[:, 2] < xyxy[:, 0]) | (xyxy[:, 3] < xyxy[:, 1])
     if inverted.any():
         row = int(np.flatnonzero(inverted)[0])
-        raise ValueError(
-            f"{owner}.xyxy row {row} is inverted (need x1 <= x2 and y1 <= y2): {xyxy[row].tolist()}"
-        )
+        raise ValueError(f"{owner}.xyxy row {row} is inverted (need x1 <= x2 and y1 <= y2): {xyxy[row].tolist()}")
 
 
 def _check_lengths(owner: str, **arrays: np.ndarray) -> None:

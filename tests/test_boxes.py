@@ -1,0 +1,33 @@
+"""Box conversions and the IoU matrix, against hand-computed values."""
+
+import numpy as np
+
+from tracker.boxes import cxcysr_to_xyxy, iou_matrix, tlwh_to_xyxy, xyxy_to_cxcysr, xyxy_to_tlwh
+
+
+def test_iou_known_values():
+    a = np.array([[0, 0, 10, 10], [0, 0, 2, 2]])
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30], [1, 1, 1, 1]])
+    iou = iou_matrix(a, b)
+    assert iou.shape == (2, 4)
+    np.testing.assert_allclose(iou[0], [1.0, 50 / 150, 0.0, 0.0])
+    np.testing.assert_allclose(iou[1], [4 / 100, 0.0, 0.0, 0.0])
+
+
+def test_iou_empty_and_degenerate():
+    assert iou_matrix(np.zeros((0, 4)), np.zeros((3, 4))).shape == (0, 3)
+    point = np.array([[5, 5, 5, 5]])
+    assert iou_matrix(point, point)[0, 0] == 0.0
+
+
+def test_round_trips():
+    xyxy = np.array([[10.0, 20.0, 50.0, 100.0], [0.0, 0.0, 3.0, 1.0]])
+    np.testing.assert_allclose(cxcysr_to_xyxy(xyxy_to_cxcysr(xyxy)), xyxy)
+    np.testing.assert_allclose(tlwh_to_xyxy(xyxy_to_tlwh(xyxy)), xyxy)
+    np.testing.assert_allclose(xyxy_to_cxcysr(xyxy)[0], [30, 60, 40 * 80, 0.5])
+
+
+def test_negative_area_state_gives_degenerate_box_not_nan():
+    box = cxcysr_to_xyxy(np.array([[10.0, 10.0, -5.0, 1.0]]))
+    assert np.isfinite(box).all()
+    np.testing.assert_allclose(box, [[10, 10, 10, 10]])
