@@ -78,3 +78,14 @@ def test_transition_and_noise_scale_with_dt():
     np.testing.assert_allclose(model.process_noise(0.2), 2 * model.process_noise(0.1))
     two_steps = model.predict(model.predict(state, 0.25), 0.25)
     np.testing.assert_allclose(two_steps["mean"], moved["mean"])
+
+
+def test_warp_moves_boxes_with_the_camera():
+    model = KalmanMotion()
+    state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0]]))
+    shift = np.array([[1.0, 0.0, -30.0], [0.0, 1.0, 5.0]])
+    np.testing.assert_allclose(model.boxes(model.warp(state, shift)), [[70.0, 105.0, 110.0, 125.0]])
+    zoom = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    np.testing.assert_allclose(model.boxes(model.warp(state, zoom)), [[200.0, 200.0, 280.0, 240.0]])
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        model.warp(state, np.eye(3))

@@ -76,6 +76,15 @@ class MotionModel(ABC):
         """Correct ``K`` tracks with their matched ``(K, 4)`` boxes (row i goes with box i)."""
 
     @abstractmethod
+    def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
+        """Move every track into the current frame's pixel coordinates after camera motion.
+
+        ``affine`` is a ``(2, 3)`` matrix mapping a pixel ``(x, y)`` of the previous
+        frame to ``affine @ (x, y, 1)`` in the current one (camera motion compensation,
+        as in BoT-SORT, Aharon et al. 2022).
+        """
+
+    @abstractmethod
     def boxes(self, state: MotionState) -> np.ndarray:
         """The ``(M, 4)`` float64 ``xyxy`` box each track's state currently predicts."""
 

@@ -116,5 +116,25 @@ class KalmanMotion(MotionModel):
         P = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ self._R @ K.transpose(0, 2, 1)
         return MotionState({"mean": mean, "covariance": P})
 
+    def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
+        """Apply a camera-motion affine to centres, velocities and areas (with their covariance).
+
+        The ``(2, 2)`` linear part ``L`` of ``affine`` maps ``(cx, cy)`` (plus the
+        translation) and ``(vcx, vcy)``; area ``s`` and its rate ``vs`` scale by
+        ``|det L|``; ``r`` is kept. The covariance is mapped with the same linear map.
+        """
+        affine = np.asarray(affine, dtype=np.float64)
+        if affine.shape != (2, 3):
+            raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
+        L, t = affine[:, :2], affine[:, 2]
+        J = np.eye(_DIM_X)
+        J[0:2, 0:2] = L
+        J[4:6, 4:6] = L
+        J[2, 2] = J[6, 6] = abs(np.linalg.det(L))
+        mean = state["mean"] @ J.T
+        mean[:, :2] += t
+        covariance = J @ state["covariance"] @ J.T
+        return MotionState({"mean": mean, "covariance": covariance})
+
     def boxes(self, state: MotionState) -> np.ndarray:
         return cxcysr_to_xyxy(state["mean"])
