@@ -27,10 +27,16 @@ def ids_by_det(tracks: tracker.Tracks) -> dict[int, int]:
 
 def test_linear_assignment_never_takes_an_infeasible_pair():
     cost = np.array([[0.1, 0.9], [0.2, 0.95]])
-    matches, rows, cols = linear_assignment(cost, max_cost=0.7)
+    matches, rows, cols = linear_assignment(cost, cost <= 0.7)
     assert matches.tolist() == [[0, 0]] or matches.tolist() == [[1, 0]]
     assert len(rows) == 1 and cols.tolist() == [1]
-    matches, rows, cols = linear_assignment(np.zeros((0, 3)), 0.5)
+    # Solved freely, (0, 1) + (1, 0) = 0.5 beats (0, 0) + (1, 1) = 1.0; gating forbids (1, 0).
+    cost = np.array([[0.1, 0.2], [0.3, 0.9]])
+    matches, rows, cols = linear_assignment(cost, np.array([[True, True], [False, True]]))
+    assert matches.tolist() == [[0, 0], [1, 1]]
+    matches, rows, cols = linear_assignment(cost, cost < 1)
+    assert matches.tolist() == [[0, 1], [1, 0]]
+    matches, rows, cols = linear_assignment(np.zeros((0, 3)), np.zeros((0, 3), dtype=bool))
     assert matches.shape == (0, 2) and cols.tolist() == [0, 1, 2]
 
 

@@ -14,25 +14,24 @@ __all__ = ["linear_assignment"]
 _INFEASIBLE = 1e6
 
 
-def linear_assignment(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Minimum-cost one-to-one assignment, ignoring pairs that cost more than ``max_cost``.
+def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minimum-cost one-to-one assignment restricted to the ``feasible`` pairs.
 
-    Pairs above ``max_cost`` are made infeasible before solving, so they can never
+    Infeasible pairs get a prohibitive cost before solving, so they can never
     displace a feasible pair; among feasible assignments the solver maximises the
     number of pairs, then minimises their total cost.
 
     Args:
         cost: ``(M, N)`` float cost matrix (rows: tracks, columns: detections).
-        max_cost: the largest cost a pair may have to be matched.
+        feasible: ``(M, N)`` bool, the pairs that may be matched (e.g. IoU gating).
 
     Returns:
         ``matches`` ``(K, 2)`` int64 ``(row, column)`` pairs, the unmatched rows
         ``(M - K,)`` and the unmatched columns ``(N - K,)``, all sorted.
     """
     m, n = cost.shape
-    if m == 0 or n == 0:
+    if m == 0 or n == 0 or not feasible.any():
         return np.zeros((0, 2), dtype=np.int64), np.arange(m), np.arange(n)
-    feasible = cost <= max_cost
     rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
     keep = feasible[rows, cols]
     rows, cols = rows[keep], cols[keep]

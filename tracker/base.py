@@ -12,6 +12,8 @@ import math
 from abc import ABC, abstractmethod
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from tracker.types import Detections, Tracks
 
 __all__ = ["BaseTracker", "TimestampError", "Tracker"]
@@ -27,12 +29,14 @@ class Tracker(Protocol):
 
     name: str
 
-    def update(self, detections: Detections, timestamp: float) -> Tracks:
+    def update(self, detections: Detections, timestamp: float, camera_motion: np.ndarray | None = None) -> Tracks:
         """Associate one frame's detections; return the tracks to report for it.
 
         Args:
             detections: this frame's detections (never modified).
             timestamp: capture time of the frame in seconds, strictly increasing.
+            camera_motion: optional ``(2, 3)`` affine mapping pixels of the previous
+                frame to this one (ego-motion), for backends that compensate it.
         """
         ...
 
@@ -52,11 +56,20 @@ class BaseTracker(ABC):
     def __init__(self) -> None:
         self._last_timestamp: float | None = None
 
-    def update(self, detections: Detections, timestamp: float) -> Tracks:
+    def update(self, detections: Detections, timestamp: float, camera_motion: np.ndarray | None = None) -> Tracks:
         """Associate ``detections`` at ``timestamp`` seconds and return the tracks to draw.
 
+        Args:
+            detections: this frame's detections; never modified.
+            timestamp: the frame's capture time in seconds, strictly increasing.
+            camera_motion: optional ``(2, 3)`` float affine mapping a pixel ``(x, y)``
+                of the previous frame to ``A @ (x, y, 1)`` in this one (camera motion
+                compensation, see :mod:`tracker.camera_motion`).
+
         Raises:
-            TypeError: ``detections`` is not a :class:`~tracker.types.Detections`.
+            TypeError: ``detections`` is not a :class:`~tracker.types.Detections`, or
+                ``camera_motion`` is given to a backend that cannot use it.
+            ValueError: ``camera_motion`` is not a finite ``(2, 3)`` matrix.
             TimestampError: ``timestamp`` is NaN/infinite or not strictly greater than
                 the previous call's.
         """
@@ -69,9 +82,21 @@ class BaseTracker(ABC):
             raise TimestampError(
                 f"timestamps must strictly increase: got {timestamp:.6f} s after {self._last_timestamp:.6f} s"
             )
+        if camera_motion is not None:
+            camera_motion = np.asarray(camera_motion, dtype=np.float64)
+            if camera_motion.shape != (2, 3) or not np.isfinite(camera_motion).all():
+                raise ValueError(f"camera_motion must be a finite (2, 3) affine, got shape {camera_motion.shape}")
+            self._compensate(camera_motion)
         dt = 0.0 if self._last_timestamp is None else timestamp - self._last_timestamp
         self._last_timestamp = timestamp
         return self._update(detections, timestamp, dt)
+
+    def _compensate(self, affine: np.ndarray) -> None:
+        """Move every track by the camera motion ``affine`` before this frame's update.
+
+        Backends that support camera motion compensation override this.
+        """
+        raise TypeError(f"tracker '{self.name}' does not support camera_motion")
 
     def reset(self) -> None:
         """Forget all tracks and the last timestamp; track IDs are not reused afterwards."""

@@ -44,25 +44,33 @@ def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
     A zero-height box gets ``r = 0`` rather than a division by zero.
     """
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    out = np.empty_like(xyxy)
     w = xyxy[:, 2] - xyxy[:, 0]
     h = xyxy[:, 3] - xyxy[:, 1]
-    r = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
-    return np.stack([xyxy[:, 0] + w / 2, xyxy[:, 1] + h / 2, w * h, r], axis=1)
+    out[:, 0] = xyxy[:, 0] + 0.5 * w
+    out[:, 1] = xyxy[:, 1] + 0.5 * h
+    out[:, 2] = w * h
+    np.divide(w, h, out=out[:, 3], where=h > 0)
+    out[h <= 0, 3] = 0.0
+    return out
 
 
 def cxcysr_to_xyxy(cxcysr: np.ndarray) -> np.ndarray:
     """``(N, >=4)`` ``(cx, cy, s, r, ...)`` states to ``(N, 4)`` float64 ``xyxy`` boxes.
 
-    Negative areas or ratios (a Kalman prediction can overshoot) are clipped to 0,
+    Negative areas or ratios (a Kalman prediction can overshoot) count as 0,
     giving a degenerate box at the centre instead of NaN.
     """
     cxcysr = np.asarray(cxcysr, dtype=np.float64)
-    s = np.clip(cxcysr[:, 2], 0.0, None)
-    r = np.clip(cxcysr[:, 3], 0.0, None)
-    w = np.sqrt(s * r)
-    h = np.divide(s, w, out=np.zeros_like(s), where=w > 0)
-    cx, cy = cxcysr[:, 0], cxcysr[:, 1]
-    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    s = np.maximum(cxcysr[:, 2], 0.0)
+    half_w = 0.5 * np.sqrt(s * np.maximum(cxcysr[:, 3], 0.0))
+    half_h = np.divide(0.25 * s, half_w, out=np.zeros_like(s), where=half_w > 0)
+    out = np.empty((len(cxcysr), 4))
+    out[:, 0] = cxcysr[:, 0] - half_w
+    out[:, 1] = cxcysr[:, 1] - half_h
+    out[:, 2] = cxcysr[:, 0] + half_w
+    out[:, 3] = cxcysr[:, 1] + half_h
+    return out
 
 
 def tlwh_to_xyxy(tlwh: np.ndarray) -> np.ndarray:

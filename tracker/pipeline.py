@@ -1,29 +1,43 @@
 """The one association pipeline that every backend composes.
 
-Per frame, for timestamp ``t`` (seconds) and ``dt`` since the previous frame:
+Per frame, at timestamp ``t`` (seconds), ``dt`` seconds after the previous frame:
 
+0. **Camera motion** (optional): when ``update()`` is given the frame-to-frame
+   affine, every track's motion state and stored observations are moved into the
+   new frame's pixel coordinates (BoT-SORT, Aharon et al. 2022).
 1. **Predict** every track ``dt`` seconds ahead with the backend's motion model.
-2. **Cost**: ``1 - IoU`` between the predicted boxes and this frame's detections
-   (detections below ``min_score`` are ignored).
-3. **Assign** with the Hungarian algorithm; pairs with IoU below ``iou_threshold``
-   are never matched.
-4. **Update** matched tracks' motion state with their detection; count the hit.
-5. **Birth**: every unmatched detection starts a *tentative* track.
-6. **Confirmation**: a track with ``min_hits`` hits becomes *confirmed*.
-7. **Coasting and deletion**: an unmatched tentative track is deleted at once;
-   an unmatched confirmed track is *lost* and coasts on its predictions until it
-   has gone ``max_age_s`` seconds without a match, then it is deleted.
+2. **First association**: detections scoring at least ``min_score`` against all
+   tracks, cost ``1 - IoU`` (plus, with ``ocm_weight > 0``, OC-SORT's
+   velocity-direction consistency term), solved with the Hungarian algorithm;
+   pairs with IoU below ``iou_threshold`` are never matched.
+3. **BYTE** (optional, ``byte_low_score``): the low-score detections
+   (``byte_low_score <= score < min_score``) against the confirmed tracks still
+   unmatched that were matched in the previous frame, IoU at least
+   ``byte_iou_threshold`` (ByteTrack, Zhang et al. 2022).
+4. **Observation-centric recovery** (optional, ``ocr``): remaining tracks, by the
+   box of their *last observation* instead of the prediction, against the
+   remaining high-score detections (OC-SORT, Cao et al. 2023).
+5. **Update** matched tracks. With ``oru``, a track matched again after missed
+   frames first has its motion state rolled back to its last observation and
+   re-run along a virtual trajectory interpolated linearly to the new detection
+   (OC-SORT's observation-centric re-update).
+6. **Birth**: unmatched detections scoring at least ``birth_score`` start
+   *tentative* tracks.
+7. **Confirmation**: a track with ``min_hits`` hits becomes *confirmed*.
+8. **Coasting and deletion**: an unmatched tentative track is deleted at once; an
+   unmatched confirmed track is *lost* and coasts on its predictions until it has
+   gone ``max_age_s`` seconds without a match, then it is deleted.
 
-This is SORT's loop (Bewley et al., 2016) with DeepSORT's tentative/confirmed
-life cycle (Wojke et al., 2017) and lifetimes measured in seconds.
+With every option off this is SORT's loop (Bewley et al., 2016) with DeepSORT's
+tentative/confirmed life cycle (Wojke et al., 2017) and lifetimes in seconds.
 
 **What ``update()`` returns** (what a user should draw): the confirmed tracks
 matched to a detection in this frame, each with the motion model's corrected box
-and ``det_index`` pointing at its detection. Lost and tentative tracks are kept
-inside and available from :attr:`AssociationTracker.tracks`.
+and ``det_index`` pointing at its detection. Lost and tentative tracks stay inside
+and are listed by :attr:`AssociationTracker.tracks`.
 
-All per-track bookkeeping lives in NumPy arrays (one row per track), so the cost
-per frame is a fixed number of vectorised operations plus one assignment.
+Per-track bookkeeping is a table of NumPy arrays (one row per track), so a frame
+costs a fixed number of vectorised operations and one assignment call per stage.
 """
 
 from __future__ import annotations
@@ -43,28 +57,50 @@ __all__ = ["AssociationConfig", "AssociationTracker"]
 
 @dataclass(frozen=True)
 class AssociationConfig:
-    """Settings of the association pipeline (units in the names).
+    """Settings of the association pipeline (units in the names; see the module doc).
 
     Attributes:
         iou_threshold: smallest IoU between a track's predicted box and a detection
-            for the two to be matched.
-        min_hits: matched detections (including the first) before a track is confirmed.
+            for the two to be matched (first association and OCR).
+        min_hits: matched detections (the first included) before a track is confirmed.
         max_age_s: seconds a confirmed track may go unmatched before it is deleted.
-        min_score: detections scoring below this are ignored.
+        min_score: detections scoring below this are left out of the first association.
+        birth_score: smallest score of a detection that starts a track; ``None``
+            means ``min_score``.
+        byte_low_score: BYTE's second association takes detections scoring in
+            ``[byte_low_score, min_score)``; ``None`` turns BYTE off.
+        byte_iou_threshold: smallest IoU for BYTE's second association.
+        ocm_weight: weight of OC-SORT's velocity-direction consistency term in the
+            first association's cost (0 turns it off).
+        ocm_history: how many observations back the track's direction is measured.
+        oru: OC-SORT's observation-centric re-update after missed frames.
+        ocr: OC-SORT's observation-centric recovery (a last-observation IoU pass).
     """
 
     iou_threshold: float = 0.3
     min_hits: int = 3
     max_age_s: float = 1.0
     min_score: float = 0.0
+    birth_score: float | None = None
+    byte_low_score: float | None = None
+    byte_iou_threshold: float = 0.5
+    ocm_weight: float = 0.0
+    ocm_history: int = 3
+    oru: bool = False
+    ocr: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.iou_threshold <= 1.0:
-            raise ValueError(f"iou_threshold must be in [0, 1], got {self.iou_threshold}")
+        for name in ("iou_threshold", "byte_iou_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.min_hits < 1:
             raise ValueError(f"min_hits must be >= 1, got {self.min_hits}")
         if self.max_age_s < 0:
             raise ValueError(f"max_age_s must be >= 0 seconds, got {self.max_age_s}")
+        if self.byte_low_score is not None and self.byte_low_score > self.min_score:
+            raise ValueError(f"byte_low_score ({self.byte_low_score}) must not exceed min_score ({self.min_score})")
+        if self.ocm_weight < 0 or self.ocm_history < 1:
+            raise ValueError("ocm_weight must be >= 0 and ocm_history >= 1")
 
 
 class AssociationTracker(BaseTracker):
@@ -76,6 +112,7 @@ class AssociationTracker(BaseTracker):
 
     Each instance numbers its own tracks from 1; two instances never share IDs or
     state, and an ID is never reused within an instance, even after :meth:`reset`.
+    Supports ``camera_motion`` in :meth:`update`.
     """
 
     name = "association"
@@ -85,109 +122,245 @@ class AssociationTracker(BaseTracker):
         self.motion = motion
         self.config = config or AssociationConfig()
         self._next_id = 1
-        self._class_columns: dict[int, int] = {}
+        self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids: the columns of "votes"
         self._clear()
 
     def _clear(self) -> None:
-        self._motion_state = MotionState()
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._hits = np.zeros(0, dtype=np.int64)
-        self._born = np.zeros(0, dtype=np.float64)
-        self._last_matched = np.zeros(0, dtype=np.float64)
-        self._scores = np.zeros(0, dtype=np.float32)
-        self._confirmed = np.zeros(0, dtype=bool)
-        self._votes = np.zeros((0, len(self._class_columns)), dtype=np.float64)
-        self._det_index = np.zeros(0, dtype=np.int64)
+        h = self.config.ocm_history + 1
+        self._state = MotionState()
+        self._snapshot = MotionState()  # motion state right after each track's last observation (ORU)
+        self._t: dict[str, np.ndarray] = {
+            "ids": np.zeros(0, dtype=np.int64),
+            "boxes": np.zeros((0, 4)),  # current box: prediction, or corrected box if matched
+            "obs": np.zeros((0, 4)),  # last observed (detection) box
+            "obs_centres": np.zeros((0, h, 2)),  # last h observed centres, newest last
+            "obs_count": np.zeros(0, dtype=np.int64),
+            "hits": np.zeros(0, dtype=np.int64),
+            "misses": np.zeros(0, dtype=np.int64),  # frames since the last match
+            "born": np.zeros(0),
+            "last_matched": np.zeros(0),
+            "scores": np.zeros(0, dtype=np.float32),
+            "confirmed": np.zeros(0, dtype=bool),
+            "votes": np.zeros((0, len(self._classes))),
+            "det_index": np.zeros(0, dtype=np.int64),
+        }
         self._now = 0.0
 
     def _reset(self) -> None:
         self._clear()
 
-    def _class_column(self, class_ids: np.ndarray) -> np.ndarray:
-        for class_id in np.unique(class_ids).tolist():
-            if class_id not in self._class_columns:
-                self._class_columns[class_id] = len(self._class_columns)
-                self._votes = np.pad(self._votes, ((0, 0), (0, 1)))
-        return np.array([self._class_columns[c] for c in class_ids.tolist()], dtype=np.int64)
+    def __len__(self) -> int:
+        return len(self._t["ids"])
+
+    def _class_columns(self, class_ids: np.ndarray) -> np.ndarray:
+        columns = np.searchsorted(self._classes, class_ids)
+        if (columns < len(self._classes)).all() and (self._classes[columns] == class_ids).all():
+            return columns
+        merged = np.union1d(self._classes, class_ids)
+        votes = np.zeros((len(self), len(merged)))
+        votes[:, np.searchsorted(merged, self._classes)] = self._t["votes"]
+        self._t["votes"], self._classes = votes, merged
+        return np.searchsorted(merged, class_ids)
+
+    def _compensate(self, affine: np.ndarray) -> None:
+        if not len(self):
+            return
+        self._state = self.motion.warp(self._state, affine)
+        if len(self._snapshot):
+            self._snapshot = self.motion.warp(self._snapshot, affine)
+        self._t["boxes"] = self.motion.boxes(self._state)
+        L, shift = affine[:, :2], affine[:, 2]
+        corners = self._t["obs"].reshape(-1, 2, 2) @ L.T + shift
+        self._t["obs"] = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
+        self._t["obs_centres"] = self._t["obs_centres"] @ L.T + shift
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
-        cfg = self.config
-        self._now = timestamp
-        if len(self._ids) and dt > 0:
-            self._motion_state = self.motion.predict(self._motion_state, dt)
+        cfg, t = self.config, self._t
+        previous, self._now = self._now, timestamp
+        if len(self) and dt > 0:
+            self._state = self.motion.predict(self._state, dt)
+            t["boxes"] = self.motion.boxes(self._state)
 
-        candidates = np.flatnonzero(detections.scores >= cfg.min_score)
-        boxes = detections.xyxy[candidates].astype(np.float64)
-        iou = iou_matrix(self.motion.boxes(self._motion_state), boxes) if len(self._ids) else np.zeros((0, len(boxes)))
-        matches, unmatched_tracks, unmatched_dets = linear_assignment(1.0 - iou, 1.0 - cfg.iou_threshold)
+        scores = detections.scores
+        high = np.flatnonzero(scores >= cfg.min_score)
+        det_boxes = detections.xyxy.astype(np.float64)
 
-        track_rows, det_rows = matches[:, 0], matches[:, 1]
-        self._det_index = np.full(len(self._ids), -1, dtype=np.int64)
-        if len(matches):
-            matched = self.motion.update(self._motion_state.take(track_rows), boxes[det_rows])
-            self._motion_state.put(track_rows, matched)
-            self._hits[track_rows] += 1
-            self._last_matched[track_rows] = timestamp
-            self._scores[track_rows] = detections.scores[candidates[det_rows]]
-            self._det_index[track_rows] = candidates[det_rows]
-            columns = self._class_column(detections.class_ids[candidates[det_rows]])
-            np.add.at(self._votes, (track_rows, columns), detections.scores[candidates[det_rows]])
+        # First association: all tracks against the high-score detections.
+        iou = iou_matrix(t["boxes"], det_boxes[high])
+        feasible = iou >= cfg.iou_threshold
+        cost = 1.0 - iou
+        if cfg.ocm_weight > 0 and iou.size:
+            cost -= cfg.ocm_weight * self._direction_consistency(det_boxes[high]) * scores[high]
+        matches, free_tracks, free_high = linear_assignment(cost, feasible)
+        pairs = [np.stack([matches[:, 0], high[matches[:, 1]]], axis=1)]
 
-        self._confirmed |= self._hits >= cfg.min_hits
-        unmatched = np.zeros(len(self._ids), dtype=bool)
-        unmatched[unmatched_tracks] = True
-        expired = unmatched & (~self._confirmed | (timestamp - self._last_matched > cfg.max_age_s))
+        # BYTE: still-unmatched tracks that were tracked last frame, against low-score detections.
+        if cfg.byte_low_score is not None and len(free_tracks):
+            low = np.flatnonzero((scores >= cfg.byte_low_score) & (scores < cfg.min_score))
+            rows = free_tracks[t["confirmed"][free_tracks] & (t["last_matched"][free_tracks] >= previous)]
+            if len(low) and len(rows):
+                iou = iou_matrix(t["boxes"][rows], det_boxes[low])
+                second, _, _ = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold)
+                pairs.append(np.stack([rows[second[:, 0]], low[second[:, 1]]], axis=1))
+                free_tracks = np.setdiff1d(free_tracks, rows[second[:, 0]])
+
+        # OCR: remaining tracks by their last observation, against remaining high-score detections.
+        if cfg.ocr and len(free_tracks) and len(free_high):
+            iou = iou_matrix(t["obs"][free_tracks], det_boxes[high[free_high]])
+            third, _, unused = linear_assignment(1.0 - iou, iou >= cfg.iou_threshold)
+            pairs.append(np.stack([free_tracks[third[:, 0]], high[free_high[third[:, 1]]]], axis=1))
+            free_tracks = np.setdiff1d(free_tracks, free_tracks[third[:, 0]])
+            free_high = free_high[unused]
+
+        pairs = np.concatenate(pairs)
+        t["det_index"] = np.full(len(self), -1, dtype=np.int64)
+        if len(pairs):
+            self._apply_matches(pairs[:, 0], pairs[:, 1], detections, timestamp)
+
+        t["misses"][free_tracks] += 1
+        t["confirmed"] |= t["hits"] >= cfg.min_hits
+        unmatched = np.zeros(len(self), dtype=bool)
+        unmatched[free_tracks] = True
+        expired = unmatched & (~t["confirmed"] | (timestamp - t["last_matched"] > cfg.max_age_s))
         if expired.any():
             self._keep(~expired)
 
-        if len(unmatched_dets):
-            self._birth(detections, candidates[unmatched_dets], timestamp)
-        return self._report(self._confirmed & (self._det_index >= 0))
+        birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
+        newborn = high[free_high]
+        newborn = newborn[scores[newborn] >= birth_score]
+        if len(newborn):
+            self._birth(detections, newborn, timestamp)
+        return self._report(t["confirmed"] & (t["det_index"] >= 0))
 
-    def _keep(self, mask: np.ndarray) -> None:
-        self._motion_state = self.motion.select(self._motion_state, mask)
-        for name in ("_ids", "_hits", "_born", "_last_matched", "_scores", "_confirmed", "_votes", "_det_index"):
-            setattr(self, name, getattr(self, name)[mask])
+    def _direction_consistency(self, det_boxes: np.ndarray) -> np.ndarray:
+        """OC-SORT's velocity-direction consistency, ``(M, N)`` in ``[-0.5, 0.5]``.
 
-    def _birth(self, detections: Detections, det_index: np.ndarray, timestamp: float) -> None:
-        k = len(det_index)
-        new_ids = np.arange(self._next_id, self._next_id + k, dtype=np.int64)
-        self._next_id += k
-        columns = self._class_column(detections.class_ids[det_index])
-        votes = np.zeros((k, self._votes.shape[1]))
-        votes[np.arange(k), columns] = detections.scores[det_index]
-        state = self.motion.initiate(detections.xyxy[det_index].astype(np.float64))
-        self._motion_state = self._motion_state.concat(state)
-        self._ids = np.concatenate([self._ids, new_ids])
-        self._hits = np.concatenate([self._hits, np.ones(k, dtype=np.int64)])
-        self._born = np.concatenate([self._born, np.full(k, timestamp)])
-        self._last_matched = np.concatenate([self._last_matched, np.full(k, timestamp)])
-        self._scores = np.concatenate([self._scores, detections.scores[det_index]])
-        self._confirmed = np.concatenate([self._confirmed, np.full(k, self.config.min_hits <= 1)])
-        self._votes = np.concatenate([self._votes, votes])
-        self._det_index = np.concatenate([self._det_index, det_index])
+        ``(pi/2 - angle) / pi`` between each track's direction of travel (from its
+        observation ``ocm_history`` observations back to its last one) and the
+        direction from its last observation to each detection; 0 for tracks with a
+        single observation.
+        """
+        t = self._t
+        centres = t["obs_centres"]
+        back = np.minimum(t["obs_count"] - 1, self.config.ocm_history)
+        start = centres[np.arange(len(self)), centres.shape[1] - 1 - back]
+        track_dir = centres[:, -1] - start
+        to_det = 0.5 * (det_boxes[None, :, :2] + det_boxes[None, :, 2:]) - centres[:, None, -1]
+        norm_track = np.linalg.norm(track_dir, axis=1, keepdims=True)
+        norm_det = np.linalg.norm(to_det, axis=2)
+        cos = np.einsum("md,mnd->mn", track_dir, to_det) / np.maximum(norm_track * norm_det, 1e-9)
+        consistency = (np.pi / 2 - np.arccos(np.clip(cos, -1.0, 1.0))) / np.pi
+        consistency[back == 0] = 0.0
+        return consistency
 
-    def _states(self) -> np.ndarray:
-        state = np.full(len(self._ids), TrackState.TENTATIVE, dtype=np.int8)
-        state[self._confirmed] = TrackState.CONFIRMED
-        state[self._confirmed & (self._det_index < 0)] = TrackState.LOST
+    def _apply_matches(self, rows: np.ndarray, det_index: np.ndarray, detections: Detections, now: float) -> None:
+        t = self._t
+        boxes = detections.xyxy[det_index].astype(np.float64)
+        state = self._state.take(rows)
+        if self.config.oru:
+            state = self._reupdate(state, rows, boxes, now)
+        state = self.motion.update(state, boxes)
+        self._state.put(rows, state)
+        if self.config.oru:
+            self._snapshot.put(rows, state)
+        t["boxes"][rows] = self.motion.boxes(state)
+        t["obs"][rows] = boxes
+        if self.config.ocm_weight > 0:
+            centres = t["obs_centres"]
+            centres[rows, :-1] = centres[rows, 1:]
+            centres[rows, -1] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
+            t["obs_count"][rows] += 1
+        t["hits"][rows] += 1
+        t["misses"][rows] = 0
+        t["last_matched"][rows] = now
+        t["scores"][rows] = detections.scores[det_index]
+        t["det_index"][rows] = det_index
+        columns = self._class_columns(detections.class_ids[det_index])
+        np.add.at(t["votes"], (rows, columns), detections.scores[det_index])
+
+    def _reupdate(self, state: MotionState, rows: np.ndarray, boxes: np.ndarray, now: float) -> MotionState:
+        """OC-SORT's ORU: replay tracks that missed frames along a virtual trajectory.
+
+        For a track last observed ``k`` frames ago at ``t0`` with box ``b0``, restart
+        from its motion state at ``t0`` and alternate predict/update over ``k``
+        equal steps towards ``now``, updating with boxes interpolated linearly
+        from ``b0`` to the new detection; the last step (the real detection) is left
+        to the caller. Returns the state ready for that last update.
+        """
+        t = self._t
+        misses = t["misses"][rows]
+        for k in np.unique(misses[misses > 0]).tolist():
+            sel = np.flatnonzero(misses == k)
+            replay = self._snapshot.take(rows[sel])
+            start, end = t["obs"][rows[sel]], boxes[sel]
+            step = (now - t["last_matched"][rows[sel]]) / (k + 1)
+            for dt in np.unique(step).tolist():
+                same = np.flatnonzero(step == dt)
+                sub = replay.take(same)
+                for j in range(1, k + 1):
+                    sub = self.motion.predict(sub, dt)
+                    virtual = start[same] + (end[same] - start[same]) * (j / (k + 1))
+                    sub = self.motion.update(sub, virtual)
+                replay.put(same, self.motion.predict(sub, dt))
+            state.put(sel, replay)
         return state
 
+    def _keep(self, mask: np.ndarray) -> None:
+        self._state = self.motion.select(self._state, mask)
+        if self.config.oru:
+            self._snapshot = self.motion.select(self._snapshot, mask)
+        for name, array in self._t.items():
+            self._t[name] = array[mask]
+
+    def _birth(self, detections: Detections, det_index: np.ndarray, now: float) -> None:
+        k = len(det_index)
+        boxes = detections.xyxy[det_index].astype(np.float64)
+        columns = self._class_columns(detections.class_ids[det_index])
+        votes = np.zeros((k, len(self._classes)))
+        votes[np.arange(k), columns] = detections.scores[det_index]
+        state = self.motion.initiate(boxes)
+        centres = np.zeros((k, self.config.ocm_history + 1, 2))
+        centres[:, -1] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
+        new = {
+            "ids": np.arange(self._next_id, self._next_id + k, dtype=np.int64),
+            "boxes": self.motion.boxes(state),
+            "obs": boxes,
+            "obs_centres": centres,
+            "obs_count": np.ones(k, dtype=np.int64),
+            "hits": np.ones(k, dtype=np.int64),
+            "misses": np.zeros(k, dtype=np.int64),
+            "born": np.full(k, now),
+            "last_matched": np.full(k, now),
+            "scores": detections.scores[det_index],
+            "confirmed": np.full(k, self.config.min_hits <= 1),
+            "votes": votes,
+            "det_index": det_index,
+        }
+        self._next_id += k
+        self._state = self._state.concat(state)
+        if self.config.oru:
+            self._snapshot = self._snapshot.concat(state)
+        for name, array in new.items():
+            self._t[name] = np.concatenate([self._t[name], array])
+
     def _report(self, mask: np.ndarray) -> Tracks:
-        inverse = np.array(sorted(self._class_columns, key=self._class_columns.get), dtype=np.int64)
-        class_ids = inverse[self._votes[mask].argmax(axis=1)] if len(inverse) else np.zeros(int(mask.sum()))
-        return Tracks(
-            ids=self._ids[mask],
-            xyxy=self.motion.boxes(self._motion_state.take(mask)) if mask.any() else np.zeros((0, 4)),
-            scores=self._scores[mask],
+        t = self._t
+        state = np.where(t["confirmed"][mask], TrackState.CONFIRMED, TrackState.TENTATIVE).astype(np.int8)
+        state[t["confirmed"][mask] & (t["det_index"][mask] < 0)] = TrackState.LOST
+        votes = t["votes"][mask]
+        class_ids = self._classes[votes.argmax(axis=1)] if votes.shape[1] else np.zeros(len(votes), dtype=np.int64)
+        return Tracks.trusted(
+            ids=t["ids"][mask],
+            xyxy=t["boxes"][mask].astype(np.float32),
+            scores=t["scores"][mask],
             class_ids=class_ids,
-            det_index=self._det_index[mask],
-            state=self._states()[mask],
-            age=self._now - self._born[mask],
-            hits=self._hits[mask],
+            det_index=t["det_index"][mask],
+            state=state,
+            age=self._now - t["born"][mask],
+            hits=t["hits"][mask],
         )
 
     @property
     def tracks(self) -> Tracks:
         """Every live track after the latest update: tentative, confirmed and lost."""
-        return self._report(np.ones(len(self._ids), dtype=bool))
+        return self._report(np.ones(len(self), dtype=bool))

@@ -182,6 +182,19 @@ class Tracks:
             object.__setattr__(self, name, array)
 
     @classmethod
+    def trusted(cls, **fields: np.ndarray) -> Tracks:
+        """Build without validation from arrays a tracker produced itself.
+
+        For tracker backends on their hot path: every field must already have its
+        documented dtype and shape; the arrays are not copied, only made read-only.
+        """
+        tracks = object.__new__(cls)
+        for name, array in fields.items():
+            array.flags.writeable = False
+            object.__setattr__(tracks, name, array)
+        return tracks
+
+    @classmethod
     def empty(cls) -> Tracks:
         """No tracks: arrays of length 0."""
         zeros = np.zeros(0)
