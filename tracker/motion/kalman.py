@@ -11,11 +11,17 @@ step ``dt`` in seconds instead of assuming one frame per step:
 - ``Q = dt * diag(q)``: each state component takes a random walk whose variance
   grows linearly with time (``q`` in units² per second).
 
-The equations are the textbook ones used by ``filterpy.kalman.KalmanFilter``
-(Labbe, *Kalman and Bayesian Filters in Python*), including the Joseph-form
-covariance update; they are vectorised here over all tracks at once, and
-``tests/test_kalman.py`` checks them against filterpy step by step on a real KITTI
-sequence.
+Because ``F`` couples each position only with its own velocity and ``Q``, ``R``
+and the initial covariance are diagonal, the covariance stays block-diagonal:
+the 7-state filter factorises exactly into independent filters, one per axis
+(``(cx, vcx)``, ``(cy, vcy)``, ``(s, vs)`` and ``r``), each with a scalar
+measurement (the decoupled form of Bar-Shalom, Li and Kirubarajan, *Estimation
+with Applications to Tracking and Navigation*, 2001, ch. 6). The filter therefore
+stores per track only the variances and position-velocity covariances and
+updates them with element-wise arithmetic over all tracks at once, with no
+matrix products or inverses. ``tests/test_kalman.py`` checks that it gives the
+same states and covariances as ``filterpy.kalman.KalmanFilter`` (Labbe) run
+with the full matrices, step by step on a real KITTI sequence.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ __all__ = ["KalmanConfig", "KalmanMotion"]
 
 _DIM_X = 7
 _DIM_Z = 4
+_DIAG = np.arange(_DIM_X)
+_POS = slice(0, 3)  # cx, cy, s: the components with a velocity
+_VEL = slice(4, 7)  # vcx, vcy, vs
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,21 @@ class KalmanConfig:
 class KalmanMotion(MotionModel):
     """SORT's constant-velocity Kalman filter, batched over tracks; see the module doc.
 
-    State arrays: ``mean`` ``(M, 7)`` float64 and ``covariance`` ``(M, 7, 7)`` float64.
+    State arrays for ``M`` tracks (float64):
+
+    - ``mean`` ``(M, 7)``: ``(cx, cy, s, r, vcx, vcy, vs)``;
+    - ``var`` ``(M, 7)``: the diagonal of the covariance;
+    - ``cov_pv`` ``(M, 3)``: the covariance of ``(cx, cy, s)`` with ``(vcx, vcy, vs)``.
+
+    :meth:`covariance` assembles the full ``(M, 7, 7)`` matrices.
     """
 
     def __init__(self, config: KalmanConfig | None = None) -> None:
         self.config = config or KalmanConfig()
         c = self.config
-        self._R = np.diag(np.square(c.measurement_std)).astype(np.float64)
+        self._r = np.square(np.asarray(c.measurement_std, dtype=np.float64))
         self._q = np.square(np.concatenate([c.process_std, c.process_velocity_std])).astype(np.float64)
-        self._P0 = np.diag(np.square(np.concatenate([c.initial_std, c.initial_velocity_std])))
+        self._var0 = np.square(np.concatenate([c.initial_std, c.initial_velocity_std])).astype(np.float64)
 
     def transition(self, dt: float) -> np.ndarray:
         """The ``(7, 7)`` transition matrix ``F`` for a step of ``dt`` seconds."""
@@ -83,58 +98,76 @@ class KalmanMotion(MotionModel):
     @property
     def measurement_noise(self) -> np.ndarray:
         """The ``(4, 4)`` measurement noise covariance ``R``."""
-        return self._R
+        return np.diag(self._r)
 
     @property
     def initial_covariance(self) -> np.ndarray:
         """The ``(7, 7)`` covariance ``P`` of a newly initiated track."""
-        return self._P0
+        return np.diag(self._var0)
+
+    def covariance(self, state: MotionState) -> np.ndarray:
+        """The full ``(M, 7, 7)`` covariance matrices of ``state``."""
+        P = np.zeros((len(state), _DIM_X, _DIM_X))
+        P[:, _DIAG, _DIAG] = state["var"]
+        pos, vel = np.arange(3), np.arange(4, 7)
+        P[:, pos, vel] = P[:, vel, pos] = state["cov_pv"]
+        return P
 
     def initiate(self, xyxy: np.ndarray) -> MotionState:
         z = xyxy_to_cxcysr(xyxy)
         mean = np.zeros((len(z), _DIM_X))
         mean[:, :_DIM_Z] = z
-        covariance = np.repeat(self._P0[None], len(z), axis=0)
-        return MotionState({"mean": mean, "covariance": covariance})
+        var = np.repeat(self._var0[None], len(z), axis=0)
+        return MotionState({"mean": mean, "var": var, "cov_pv": np.zeros((len(z), 3))})
 
     def predict(self, state: MotionState, dt: float) -> MotionState:
-        mean, covariance = state["mean"], state["covariance"]
-        F = self.transition(dt)
-        mean = mean @ F.T
-        covariance = F @ covariance @ F.T + self.process_noise(dt)
-        return MotionState({"mean": mean, "covariance": covariance})
+        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"]
+        # Per axis, F = [[1, dt], [0, 1]]: P' = F P F^T + Q.
+        mean[:, _POS] += dt * mean[:, _VEL]
+        var[:, _POS] += dt * (2.0 * cov + dt * var[:, _VEL])
+        var += dt * self._q
+        return MotionState({"mean": mean, "var": var, "cov_pv": cov + dt * state["var"][:, _VEL]})
 
     def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
-        mean, P = state["mean"], state["covariance"]
-        z = xyxy_to_cxcysr(xyxy)
-        PHT = P[:, :, :_DIM_Z]
-        S = P[:, :_DIM_Z, :_DIM_Z] + self._R
-        K = PHT @ np.linalg.inv(S)
-        mean = mean + np.einsum("mij,mj->mi", K, z - mean[:, :_DIM_Z])
-        I_KH = np.repeat(np.eye(_DIM_X)[None], len(mean), axis=0)
-        I_KH[:, :, :_DIM_Z] -= K
-        P = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ self._R @ K.transpose(0, 2, 1)
-        return MotionState({"mean": mean, "covariance": P})
+        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"]
+        innovation = xyxy_to_cxcysr(xyxy) - mean[:, :_DIM_Z]
+        s = var[:, :_DIM_Z] + self._r  # innovation variance per axis
+        gain_p = var[:, :_DIM_Z] / s
+        gain_v = cov / s[:, :3]
+        mean[:, :_DIM_Z] += gain_p * innovation
+        mean[:, _VEL] += gain_v * innovation[:, :3]
+        var[:, _VEL] -= gain_v * cov
+        var[:, :_DIM_Z] *= self._r / s
+        return MotionState({"mean": mean, "var": var, "cov_pv": cov * (self._r[:3] / s[:, :3])})
 
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
-        """Apply a camera-motion affine to centres, velocities and areas (with their covariance).
+        """Apply a camera-motion affine to centres, velocities and areas.
 
         The ``(2, 2)`` linear part ``L`` of ``affine`` maps ``(cx, cy)`` (plus the
         translation) and ``(vcx, vcy)``; area ``s`` and its rate ``vs`` scale by
-        ``|det L|``; ``r`` is kept. The covariance is mapped with the same linear map.
+        ``|det L|``; ``r`` is kept. Variances are mapped with ``L`` too; a rotation
+        would correlate x with y, and that cross term is dropped to keep the
+        per-axis form (exact for translation and scaling, the usual dashcam case).
+
+        Raises:
+            ValueError: ``affine`` is not ``(2, 3)``.
         """
         affine = np.asarray(affine, dtype=np.float64)
         if affine.shape != (2, 3):
             raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
         L, t = affine[:, :2], affine[:, 2]
-        J = np.eye(_DIM_X)
-        J[0:2, 0:2] = L
-        J[4:6, 4:6] = L
-        J[2, 2] = J[6, 6] = abs(np.linalg.det(L))
-        mean = state["mean"] @ J.T
-        mean[:, :2] += t
-        covariance = J @ state["covariance"] @ J.T
-        return MotionState({"mean": mean, "covariance": covariance})
+        det = abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0])
+        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"].copy()
+        mean[:, 0:2] = mean[:, 0:2] @ L.T + t
+        mean[:, 4:6] = mean[:, 4:6] @ L.T
+        mean[:, [2, 6]] *= det
+        L2 = np.square(L)
+        var[:, 0:2] = var[:, 0:2] @ L2.T
+        var[:, 4:6] = var[:, 4:6] @ L2.T
+        var[:, [2, 6]] *= det**2
+        cov[:, 0:2] = cov[:, 0:2] @ L2.T
+        cov[:, 2] *= det**2
+        return MotionState({"mean": mean, "var": var, "cov_pv": cov})
 
     def boxes(self, state: MotionState) -> np.ndarray:
         return cxcysr_to_xyxy(state["mean"])
