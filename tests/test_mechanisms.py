@@ -1,0 +1,143 @@
+"""Each association mechanism solves a synthetic scene that the plain pipeline gets wrong."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tracker
+from tracker import Detections
+from tracker.camera_motion import affine_from_rotation
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def box(cx: float, cy: float, w: float = 40.0, h: float = 30.0) -> list[float]:
+    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+
+
+def dets(*boxes: list[float], scores: list[float] | None = None, class_ids: list[int] | None = None) -> Detections:
+    n = len(boxes)
+    return Detections(
+        np.array(boxes, dtype=np.float64).reshape(n, 4),
+        [0.9] * n if scores is None else scores,
+        [2] * n if class_ids is None else class_ids,
+    )
+
+
+@pytest.mark.parametrize("byte", [False, True])
+def test_byte_keeps_a_partly_occluded_car_on_its_low_score_detections(byte):
+    """The car's score drops to 0.3 for 8 frames (occlusion); a clutter box of 0.3 appears elsewhere."""
+    t = tracker.create("sort", min_score=0.5, byte_low_score=0.1 if byte else None, max_age_s=0.5)
+    reported = []
+    for k in range(20):
+        score = 0.3 if 6 <= k < 14 else 0.9
+        frame = dets(box(100 + 8 * k, 100), box(600, 300), scores=[score, 0.3])
+        tracks = t.update(frame, k / 10)
+        reported.append(tracks.ids.tolist())
+    if byte:
+        assert reported[2:] == [[1]] * 18  # reported throughout; the clutter box never starts a track
+    else:
+        assert reported[6:14] == [[]] * 8 and reported[-1] == [2]  # lost after 0.5 s, a new ID later
+
+
+def test_ocm_prefers_the_detection_along_the_direction_of_travel():
+    """A car drives right; two candidates lie either side of the prediction, the backward one closer."""
+    chosen = {}
+    for weight in (0.0, 0.2):
+        t = tracker.create("sort", min_hits=1, ocm_weight=weight)
+        for k in range(10):
+            t.update(dets(box(10 + 10 * k, 100)), k / 10)  # last observation centred at x = 100
+        tracks = t.update(dets(box(96, 100), box(124, 100)), 1.0)
+        chosen[weight] = int(tracks.det_index[tracks.ids == 1][0])
+    assert chosen == {0.0: 0, 0.2: 1}
+
+
+def test_ocm_term_values():
+    t = tracker.create("sort", min_hits=1, ocm_weight=0.2, ocm_history=3)
+    for k in range(4):
+        t.update(dets(box(100 + 10 * k, 100)), k / 10)  # last centre (130, 100), moving +x
+    term = t._direction_consistency(np.array([box(200, 100), box(0, 100), box(130, 200)], dtype=np.float64))
+    np.testing.assert_allclose(term, [[0.5, -0.5, 0.0]], atol=1e-9)
+
+
+def test_oru_recovers_the_velocity_learned_while_hidden():
+    """A car speeds up from 100 to 200 px/s while hidden for 5 frames; ORU re-estimates its velocity."""
+    errors = {}
+    for oru in (False, True):
+        t = tracker.create("sort", min_hits=1, oru=oru, max_age_s=2.0)
+        for k in range(10):
+            t.update(dets(box(100 + 10 * k, 100, 200, 100)), k / 10)
+        for k in range(10, 15):
+            t.update(Detections.empty(), k / 10)
+        assert t.update(dets(box(190 + 120, 100, 200, 100)), 1.5).ids.tolist() == [1]
+        t.update(Detections.empty(), 1.6)
+        predicted = t.tracks.xyxy[0]
+        errors[oru] = abs((predicted[0] + predicted[2]) / 2 - (190 + 140))
+    assert errors[True] < errors[False] - 0.5
+
+
+@pytest.mark.parametrize("ocr", [False, True])
+def test_ocr_recovers_a_car_that_stopped_while_hidden(ocr):
+    t = tracker.create("sort", min_hits=1, ocr=ocr, max_age_s=2.0)
+    for k in range(10):
+        t.update(dets(box(100 + 15 * k, 100)), k / 10)  # 150 px/s, last seen at x = 235
+    for k in range(10, 14):
+        t.update(Detections.empty(), k / 10)  # the prediction runs on to x ~ 295
+    tracks = t.update(dets(box(240, 100)), 1.4)
+    assert tracks.ids.tolist() == ([1] if ocr else [2])
+
+
+@pytest.mark.parametrize("compensate", [False, True])
+def test_parked_car_hidden_for_one_second_while_the_camera_pans(compensate):
+    """A parked car; the camera pans 300 px/s during the second it is hidden (10 Hz)."""
+    t = tracker.create("sort", max_age_s=1.5)
+    pan = np.array([[1.0, 0.0, -30.0], [0.0, 1.0, 0.0]])  # the image moves 30 px left per frame
+    x = 500.0
+    for k in range(10):
+        t.update(dets(box(x, 200, 80, 60)), k / 10)
+    for k in range(10, 20):
+        x -= 30.0
+        t.update(Detections.empty(), k / 10, camera_motion=pan if compensate else None)
+    x -= 30.0
+    tracks = t.update(dets(box(x, 200, 80, 60)), 2.0, camera_motion=pan if compensate else None)
+    assert tracks.ids.tolist() == ([1] if compensate else [])  # without CMC: a new, tentative track 2
+    assert t.tracks.ids.tolist() == ([1] if compensate else [1, 2])
+
+
+def test_car_truck_flicker_is_no_id_switch():
+    t = tracker.create("sort", min_hits=1)
+    classes = [2, 7, 2, 2, 7, 2, 7, 2, 2, 2]
+    out = [t.update(dets(box(100 + 5 * k, 100), class_ids=[c]), k / 10) for k, c in enumerate(classes)]
+    assert {int(o.ids[0]) for o in out} == {1}
+    assert out[-1].class_ids.tolist() == [2]
+
+
+def test_camera_motion_is_rejected_by_shape():
+    t = tracker.create("sort")
+    with pytest.raises(ValueError, match=r"finite \(2, 3\) affine"):
+        t.update(Detections.empty(), 0.0, camera_motion=np.eye(3))
+
+
+def test_estimator_recovers_a_known_shift_of_a_real_frame():
+    cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the yolo extra")
+    from tracker.camera_motion import CameraMotionEstimator
+
+    frame = cv2.imread(str(SHARED / "data" / "videos" / "kitti_raw_2011_09_26" / "0000000010.png"))
+    shift = np.array([[1.0, 0.0, 12.0], [0.0, 1.0, -5.0]])
+    moved = cv2.warpAffine(frame, shift, (frame.shape[1], frame.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    estimator = CameraMotionEstimator()
+    np.testing.assert_allclose(estimator(frame), np.eye(2, 3))
+    np.testing.assert_allclose(estimator(moved), shift, atol=0.05)
+
+
+def test_affine_from_a_yaw_rotation_is_a_horizontal_shift():
+    K = np.array([[700.0, 0.0, 600.0], [0.0, 700.0, 180.0], [0.0, 0.0, 1.0]])
+    yaw = np.deg2rad(1.0)
+    R = np.array([[np.cos(yaw), 0.0, np.sin(yaw)], [0.0, 1.0, 0.0], [-np.sin(yaw), 0.0, np.cos(yaw)]])
+    A = affine_from_rotation(K, R)
+    centre = A @ np.array([600.0, 180.0, 1.0])
+    np.testing.assert_allclose(centre, [600.0 + 700.0 * np.tan(yaw), 180.0], atol=1e-6)
+    H = K @ R @ np.linalg.inv(K)
+    near = H @ np.array([610.0, 185.0, 1.0])
+    np.testing.assert_allclose(A @ np.array([610.0, 185.0, 1.0]), near[:2] / near[2], atol=0.01)
