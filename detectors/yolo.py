@@ -1,0 +1,334 @@
+"""Vehicle detection with Ultralytics YOLO (``ultralytics.YOLO``, AGPL-3.0, used through its public API only).
+
+:class:`YOLODetector` runs a COCO-trained YOLO model on ``(H, W, 3)`` uint8 BGR frames
+and returns :class:`tracker.Detections` with ``xyxy`` pixel boxes in the frame's
+coordinates (origin top-left, y down), confidences in ``[0, 1]`` and the model's
+class indices (COCO ids for the official weights, see :data:`COCO_VEHICLES`).
+
+Importing this module imports neither Ultralytics nor torch; the constructor does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from detectors.base import check_frame
+from tracker.config import ConfigError, from_mapping, to_dict
+from tracker.types import Detections
+
+__all__ = [
+    "COCO_BICYCLE",
+    "COCO_VEHICLES",
+    "MODELS_DIR_ENV",
+    "WeightsNotFoundError",
+    "YOLODetector",
+    "YOLODetectorConfig",
+    "resolve_weights",
+]
+
+logger = logging.getLogger(__name__)
+
+COCO_VEHICLES: Mapping[int, str] = MappingProxyType({2: "car", 3: "motorcycle", 5: "bus", 7: "truck"})
+"""COCO class ids (as numbered by the official YOLO weights) of motor vehicles, id -> name."""
+
+COCO_BICYCLE = 1
+"""COCO class id of bicycles; add it to ``classes`` to detect them, e.g. ``(*COCO_VEHICLES, COCO_BICYCLE)``."""
+
+MODELS_DIR_ENV = "VTRACK_MODELS_DIR"
+"""Environment variable naming a folder searched for weights given as a bare file name."""
+
+_SHARED_MODELS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "models"
+_DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
+_BOX_TASKS = ("detect", "segment", "pose")
+_OPENVINO_SUFFIX = "_openvino_model"
+_ULTRALYTICS_ENV_DEFAULTS = {"YOLO_VERBOSE": "False", "YOLO_AUTOINSTALL": "False"}
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """YOLO weights are neither a local file or folder nor downloadable (e.g. offline)."""
+
+
+@dataclass(frozen=True)
+class YOLODetectorConfig:
+    """Settings of :class:`YOLODetector`; ``configs/detector.yaml`` overrides them.
+
+    Attributes:
+        weights: a ``.pt`` file, an exported model folder (e.g. ``*_openvino_model``) or
+            an official name such as ``"yolov8n.pt"``; see :func:`resolve_weights`.
+        imgsz: inference size in pixels of the longer image side (Ultralytics
+            letterboxes the frame to it; it should be a multiple of the model stride, 32).
+        conf: minimum confidence in ``[0, 1]`` of a reported detection.
+        iou: IoU threshold in ``[0, 1]`` of the non-maximum suppression.
+        device: ``"auto"`` (``"cuda:0"`` if torch sees a GPU, else ``"cpu"``), ``"cpu"``,
+            ``"cuda"`` (= ``"cuda:0"``) or ``"cuda:N"``.
+        classes: class ids or names of the model to keep (default: COCO car,
+            motorcycle, bus, truck); an empty tuple keeps every class.
+        max_det: maximum number of detections per frame.
+
+    Raises:
+        ConfigError: a value is out of range; the message names the field.
+    """
+
+    weights: str = "yolov8n.pt"
+    imgsz: int = 640
+    conf: float = 0.25
+    iou: float = 0.7
+    device: str = "auto"
+    classes: tuple[int | str, ...] = tuple(COCO_VEHICLES)
+    max_det: int = 300
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            raise ConfigError("YOLODetectorConfig.weights must not be empty")
+        if self.imgsz <= 0:
+            raise ConfigError(f"YOLODetectorConfig.imgsz must be a positive number of pixels, got {self.imgsz}")
+        for name in ("conf", "iou"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"YOLODetectorConfig.{name} must be in [0, 1], got {value}")
+        if not _DEVICE_PATTERN.fullmatch(self.device):
+            raise ConfigError(
+                f"YOLODetectorConfig.device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}"
+            )
+        for item in self.classes:
+            if isinstance(item, bool) or not isinstance(item, (int, str)) or item == "":
+                raise ConfigError(f"YOLODetectorConfig.classes items must be class ids or names, got {item!r}")
+            if isinstance(item, int) and item < 0:
+                raise ConfigError(f"YOLODetectorConfig.classes ids must be >= 0, got {item}")
+        if self.max_det <= 0:
+            raise ConfigError(f"YOLODetectorConfig.max_det must be positive, got {self.max_det}")
+
+
+def _model_dirs() -> list[Path]:
+    folders = []
+    env_dir = os.environ.get(MODELS_DIR_ENV)
+    if env_dir:
+        folder = Path(env_dir).expanduser()
+        if not folder.is_dir():
+            raise WeightsNotFoundError(f"{MODELS_DIR_ENV}={env_dir!r} is not a folder")
+        folders.append(folder)
+    if _SHARED_MODELS_DIR.is_dir():
+        folders.append(_SHARED_MODELS_DIR)
+    return folders
+
+
+def _not_found(weights: str, reason: str) -> WeightsNotFoundError:
+    return WeightsNotFoundError(
+        f"cannot load YOLO weights '{weights}': {reason}. Pass a local path with --weights PATH "
+        f"(e.g. ../shared/models/yolov8n.pt) or set {MODELS_DIR_ENV}."
+    )
+
+
+def resolve_weights(weights: str) -> str:
+    """Find the local file or folder for ``weights``, or return the name for Ultralytics to download.
+
+    Resolution order:
+
+    1. An existing path (a ``.pt`` file or an exported model folder such as
+       ``../shared/models/yolo11n_int8_openvino_model``) is used as is.
+    2. A bare file name (no folder part, e.g. ``"yolov8n.pt"``) is looked up in the
+       folder named by the environment variable ``VTRACK_MODELS_DIR`` if set, then in
+       ``<repo root>/../shared/models/`` when running from a source checkout where that
+       folder exists (repo root = the folder holding the ``detectors`` package).
+    3. Otherwise the bare name is returned unchanged: Ultralytics downloads official
+       weights under that name into the current directory on a machine with internet.
+
+    Args:
+        weights: a path or a bare official weights name.
+
+    Returns:
+        The path of the local weights, or the bare name for step 3.
+
+    Raises:
+        WeightsNotFoundError: ``weights`` has a folder part but does not exist, or
+            ``VTRACK_MODELS_DIR`` is set but is not a folder.
+    """
+    path = Path(weights).expanduser()
+    if path.exists():
+        return str(path)
+    if path.name != weights:
+        raise _not_found(weights, "no such file or folder")
+    for folder in _model_dirs():
+        candidate = folder / weights
+        if candidate.exists():
+            return str(candidate)
+    return weights
+
+
+def _resolve_device(device: str, torch: Any) -> str:
+    if device == "cpu":
+        return device
+    if device == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    index = int(device.partition(":")[2] or 0)
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if index >= available:
+        raise ConfigError(f"YOLODetectorConfig.device is {device!r} but torch sees {available} CUDA device(s)")
+    return f"cuda:{index}"
+
+
+def _resolve_classes(classes: tuple[int | str, ...], names: Mapping[int, str], weights: str) -> tuple[int, ...]:
+    ids_by_name = {name: index for index, name in names.items()}
+    ids: list[int] = []
+    for item in classes:
+        if isinstance(item, str):
+            if item not in ids_by_name:
+                raise ConfigError(
+                    f"YOLODetectorConfig.classes: the model '{weights}' has no class named {item!r}; "
+                    f"its classes: {', '.join(names.values())}"
+                )
+            ids.append(ids_by_name[item])
+        elif item not in names:
+            raise ConfigError(
+                f"YOLODetectorConfig.classes: the model '{weights}' has no class id {item} (ids 0..{max(names)})"
+            )
+        else:
+            ids.append(item)
+    return tuple(dict.fromkeys(ids))
+
+
+def _load_model(yolo_cls: Any, weights: str) -> Any:
+    path = Path(weights)
+    if path.is_dir() and path.name.endswith(_OPENVINO_SUFFIX) and importlib.util.find_spec("openvino") is None:
+        raise ImportError(f"YOLO weights '{weights}' are an OpenVINO model: install the 'openvino' package")
+    if path.exists():
+        return yolo_cls(weights, task="detect")
+    try:
+        return yolo_cls(weights, task="detect")
+    except OSError as error:
+        detail = " ".join(str(error).split())
+        raise _not_found(weights, f"no local file and the download failed (offline?): {detail}") from None
+
+
+def _to_detections(result: Any) -> Detections:
+    boxes = result.boxes.cpu().numpy()
+    return Detections(boxes.xyxy, boxes.conf, boxes.cls)
+
+
+class YOLODetector:
+    """Ultralytics YOLO as a :class:`~detectors.base.Detector`.
+
+    Args:
+        config: the settings; ``None`` means :class:`YOLODetectorConfig` defaults.
+        **overrides: fields of :class:`YOLODetectorConfig` replacing those of ``config``,
+            e.g. ``YOLODetector(weights="../shared/models/yolov8n.pt", imgsz=1280)``.
+
+    Attributes:
+        config: the effective :class:`YOLODetectorConfig`.
+        weights: the resolved weights path (or official name), see :func:`resolve_weights`.
+        device: the torch device used, ``"cpu"`` or ``"cuda:N"``.
+        names: the model's class names, id -> name (COCO for the official weights).
+        class_ids: the class ids kept, resolved from ``config.classes`` (empty: all).
+
+    Raises:
+        ConfigError: an unknown override, an out-of-range value, a CUDA device torch
+            does not see, or a class id or name the model does not have.
+        WeightsNotFoundError: no local weights and Ultralytics could not download them
+            (a one-line message saying how to pass a local path).
+        ImportError: the weights are an OpenVINO folder and ``openvino`` is not installed.
+        ValueError: the weights loaded but are not a box-detecting model (e.g. a classifier).
+
+    Before importing Ultralytics (on first construction), the environment variables
+    ``YOLO_VERBOSE=False`` (no banner, no per-frame logs) and ``YOLO_AUTOINSTALL=False``
+    (Ultralytics never pip-installs missing backends) are set unless already set.
+    Prediction passes ``verbose=False`` and saves nothing to disk; only a bare official
+    weights name that is not found locally makes Ultralytics download it, into the
+    current directory.
+    """
+
+    def __init__(self, config: YOLODetectorConfig | None = None, **overrides: Any) -> None:
+        config = config or YOLODetectorConfig()
+        if overrides:
+            config = from_mapping(YOLODetectorConfig, {**to_dict(config), **overrides}, source="YOLODetector")
+        self.config = config
+        for key, value in _ULTRALYTICS_ENV_DEFAULTS.items():
+            os.environ.setdefault(key, value)
+        import torch
+        from ultralytics import YOLO
+
+        self.device = _resolve_device(config.device, torch)
+        self.weights = resolve_weights(config.weights)
+        self._model = _load_model(YOLO, self.weights)
+        if self._model.task not in _BOX_TASKS:
+            raise ValueError(
+                f"YOLO weights '{self.weights}' are a {self._model.task!r} model; need one of {', '.join(_BOX_TASKS)}"
+            )
+        self.names: dict[int, str] = dict(self._model.names)
+        self.class_ids = _resolve_classes(config.classes, self.names, self.weights)
+        logger.info(
+            "YOLO weights %s on %s, imgsz %d, classes %s",
+            self.weights,
+            self.device,
+            config.imgsz,
+            [self.names[i] for i in self.class_ids] or "all",
+        )
+
+    def __call__(self, frame: np.ndarray) -> Detections:
+        """Detect the configured classes in one frame.
+
+        Args:
+            frame: ``(H, W, 3)`` uint8 BGR image.
+
+        Returns:
+            Detections with ``xyxy`` float32 pixel boxes in ``frame``'s coordinates,
+            float32 confidences and int64 class ids.
+
+        Raises:
+            FrameError: ``frame`` is not a non-empty ``(H, W, 3)`` uint8 array.
+        """
+        return self._predict([check_frame(frame)])[0]
+
+    def batch(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+        """Detect the configured classes in several frames, one ``predict`` call per frame size.
+
+        Ultralytics letterboxes a batch of mixed sizes to a common square, which changes
+        the boxes and slows inference, so frames are grouped by shape: a video's frames
+        go in one call, and every frame gets the boxes a per-frame call would give (up
+        to float rounding).
+
+        Args:
+            frames: ``(H_i, W_i, 3)`` uint8 BGR images.
+
+        Returns:
+            One :class:`~tracker.types.Detections` per frame, in order (``[]`` for no frames).
+
+        Raises:
+            FrameError: a frame is invalid; the message names ``frames[i]``.
+        """
+        checked = [check_frame(frame, f"frames[{i}]") for i, frame in enumerate(frames)]
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for index, frame in enumerate(checked):
+            by_shape.setdefault(frame.shape, []).append(index)
+        detections: list[Detections] = [Detections.empty()] * len(checked)
+        for indices in by_shape.values():
+            for index, result in zip(indices, self._predict([checked[i] for i in indices]), strict=True):
+                detections[index] = result
+        return detections
+
+    def _predict(self, frames: list[np.ndarray]) -> list[Detections]:
+        results = self._model.predict(
+            frames,
+            imgsz=self.config.imgsz,
+            conf=self.config.conf,
+            iou=self.config.iou,
+            device=self.device,
+            classes=list(self.class_ids) or None,
+            max_det=self.config.max_det,
+            verbose=False,
+        )
+        return [_to_detections(result) for result in results]
+
+    def __repr__(self) -> str:
+        fields = dataclasses.asdict(self.config) | {"weights": self.weights, "device": self.device}
+        return f"YOLODetector({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
