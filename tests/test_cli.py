@@ -1,0 +1,365 @@
+"""``vtrack`` end to end on real footage (YOLOv8n on CPU, a few frames), and every bad-input path.
+
+Runs are in-process through :func:`tracker.app.cli.main`; one test runs the installed
+console script to check that an expected error is one line without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from importlib.metadata import version
+from io import StringIO
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import tracker
+from tracker.app.cli import SUBCOMMANDS, main
+from tracker.app.config import load_yaml
+from tracker.app.track import parse_classes
+from tracker.config import from_mapping, to_dict
+from tracker.registry import config_class
+
+CLIP_FRAMES = 25
+CLIP_FPS = 25.0
+KITTI_FRAMES = 10
+VEHICLES = {2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+
+
+def _error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("vtrack track: error:")]
+
+
+@pytest.fixture(scope="module")
+def clip_run(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path, yolo_weights: Path) -> tuple[Path, int, str]:
+    """``vtrack track test_small2.mp4`` on its first frames: (out dir, exit status, stdout)."""
+    out = tmp_path_factory.mktemp("clip") / "run"
+    stdout = StringIO()
+    with redirect_stdout(stdout):
+        status = main(
+            [
+                "track",
+                str(videos_dir / "test_small2.mp4"),
+                "--out",
+                str(out),
+                "--weights",
+                str(yolo_weights),
+                "--device",
+                "cpu",
+                "--max-frames",
+                str(CLIP_FRAMES),
+            ]
+        )
+    return out, status, stdout.getvalue()
+
+
+def _read_txt(path: Path) -> np.ndarray:
+    rows = np.loadtxt(path, delimiter=",", ndmin=2)
+    assert rows.shape[1] == 10
+    return rows
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_clip_outputs_and_summary(clip_run: tuple[Path, int, str]) -> None:
+    out, status, stdout = clip_run
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.mp4", "tracks.txt"]
+    assert f"{CLIP_FRAMES} frames of " in stdout
+    assert "detector:" in stdout and "ms/frame" in stdout and "tracker:" in stdout
+    assert str(out / "tracks.txt") in stdout
+
+
+def test_clip_mot_txt(clip_run: tuple[Path, int, str]) -> None:
+    out, _, stdout = clip_run
+    rows = _read_txt(out / "tracks.txt")
+    frames, ids = rows[:, 0].astype(int), rows[:, 1].astype(int)
+    assert frames.min() >= 1 and frames.max() <= CLIP_FRAMES and (np.diff(frames) >= 0).all()
+    left, top, width, height = rows[:, 2:6].T
+    assert (width > 0).all() and (height > 0).all()
+    assert (left > -width).all() and (left < 1280).all() and (top > -height).all() and (top < 720).all()
+    assert ((rows[:, 6] >= 0.25) & (rows[:, 6] <= 1)).all()  # scores above the default conf
+    assert set(rows[:, 7].astype(int)) <= set(VEHICLES)
+    assert (rows[:, 8:] == -1).all()
+    # Two cars are in view for the whole clip: the same two IDs from the 3rd frame (min_hits) to the last.
+    per_id = {i: set(frames[ids == i].tolist()) for i in set(ids.tolist())}
+    long_lived = [i for i, f in per_id.items() if len(f) >= CLIP_FRAMES - 3]
+    assert len(long_lived) >= 2
+    assert f"tracks:   {len(per_id)} distinct confirmed IDs" in stdout
+
+
+def test_clip_jsonl_matches_txt(clip_run: tuple[Path, int, str]) -> None:
+    out, _, _ = clip_run
+    records = _read_jsonl(out / "tracks.jsonl")
+    assert [r["frame"] for r in records] == list(range(1, CLIP_FRAMES + 1))
+    np.testing.assert_allclose([r["timestamp"] for r in records], np.arange(CLIP_FRAMES) / CLIP_FPS, atol=1e-6)
+    from_jsonl = {(r["frame"], t["id"]): t for r in records for t in r["tracks"]}
+    rows = _read_txt(out / "tracks.txt")
+    assert set(from_jsonl) == {(int(f), int(i)) for f, i in rows[:, :2]}
+    for row in rows:
+        track = from_jsonl[int(row[0]), int(row[1])]
+        x1, y1, x2, y2 = track["xyxy"]
+        np.testing.assert_allclose([x1, y1, x2 - x1, y2 - y1], row[2:6], atol=0.02)
+        assert track["class_id"] == int(row[7]) and track["class_name"] == VEHICLES[track["class_id"]]
+        assert track["state"] == "confirmed" and track["det_index"] >= 0
+        assert track["score"] == pytest.approx(row[6], abs=1e-4)
+
+
+def test_clip_video(clip_run: tuple[Path, int, str], videos_dir: Path) -> None:
+    out, _, _ = clip_run
+    cap = cv2.VideoCapture(str(out / "tracks.mp4"))
+    assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (1280, 720)
+    assert cap.get(cv2.CAP_PROP_FPS) == CLIP_FPS
+    frames = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames.append(image)
+    assert len(frames) == CLIP_FRAMES
+    # The annotated frames are the source frames plus drawings: close overall, different where boxes are.
+    source = cv2.VideoCapture(str(videos_dir / "test_small2.mp4"))
+    original = [source.read()[1] for _ in range(CLIP_FRAMES)]
+    last = _read_jsonl(out / "tracks.jsonl")[-1]["tracks"]
+    x1, y1, x2, y2 = (round(v) for v in last[0]["xyxy"])
+    diff = np.abs(frames[-1].astype(int) - original[-1].astype(int)).sum(axis=2)
+    assert np.median(diff) < 30
+    assert diff[y2 - 1 : y2 + 2, x1 + 10 : x2 - 10].mean() > 3 * max(np.median(diff), 1)
+
+
+def test_kitti_folder_with_fps_and_no_video(tmp_path: Path, videos_dir: Path, yolo_weights: Path) -> None:
+    out = tmp_path / "kitti"
+    args = ["track", str(videos_dir / "kitti_raw_2011_09_26"), "--out", str(out), "--fps", "10", "--no-video"]
+    status = main([*args, "--weights", str(yolo_weights), "--device", "cpu", "--max-frames", str(KITTI_FRAMES)])
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.txt"]
+    records = _read_jsonl(out / "tracks.jsonl")
+    assert [r["timestamp"] for r in records] == pytest.approx([0.1 * i for i in range(KITTI_FRAMES)])
+    assert [r["frame"] for r in records] == list(range(1, KITTI_FRAMES + 1))
+    # Dense urban traffic: several confirmed tracks per frame once min_hits is reached.
+    assert min(len(r["tracks"]) for r in records[3:]) >= 3
+
+
+def test_refuses_non_empty_out(tmp_path: Path, videos_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    status = main(["track", str(videos_dir / "test_small2.mp4"), "--out", str(tmp_path)])
+    assert status == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1 and str(tmp_path) in errors[0] and "--exist-ok" in errors[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_exist_ok_writes_into_non_empty_out(tmp_path: Path, videos_dir: Path, yolo_weights: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "tracks.txt").write_text("old results\n")
+    args = ["track", str(videos_dir / "test_small2.mp4"), "--out", str(tmp_path), "--exist-ok", "--no-video"]
+    assert main([*args, "--weights", str(yolo_weights), "--max-frames", "4", "--imgsz", "320"]) == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert "old results" not in (tmp_path / "tracks.txt").read_text()
+    assert len(_read_jsonl(tmp_path / "tracks.jsonl")) == 4
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        pytest.param(
+            lambda d: ["--tracker", "sorty"], r"unknown tracker 'sorty'; available: default, .*sort", id="tracker"
+        ),
+        pytest.param(
+            lambda d: ["--config", _yaml(d, "max_age: 3\n")],
+            r"{d}/cfg\.yaml: unknown key 'max_age' for SortConfig",
+            id="config-key",
+        ),
+        pytest.param(
+            lambda d: ["--config", _yaml(d, "min_hits: [1\n")],
+            r"{d}/cfg\.yaml: invalid YAML at line 2",
+            id="config-yaml",
+        ),
+        pytest.param(
+            lambda d: ["--config", _yaml(d, "- 1\n- 2\n")],
+            r"{d}/cfg\.yaml: the top level must be a mapping",
+            id="config-list",
+        ),
+        pytest.param(
+            lambda d: ["--config", str(d / "nope.yaml")], r"{d}/nope\.yaml: config file not found", id="config-missing"
+        ),
+        pytest.param(
+            lambda d: ["--detector-config", _yaml(d, "confidence: 0.5\n")],
+            r"{d}/cfg\.yaml: unknown key 'confidence' for YOLODetectorConfig",
+            id="detector-key",
+        ),
+        pytest.param(
+            lambda d: ["--conf", "1.5"], r"command line: YOLODetectorConfig\.conf must be in \[0, 1\]", id="conf"
+        ),
+    ],
+)
+def test_bad_settings_fail_before_anything_is_written(
+    tmp_path: Path, videos_dir: Path, capsys: pytest.CaptureFixture, setup, expected: str
+) -> None:
+    out = tmp_path / "out"
+    status = main(["track", str(videos_dir / "test_small2.mp4"), "--out", str(out), *setup(tmp_path)])
+    assert status == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1
+    assert re.search(expected.format(d=re.escape(str(tmp_path))), errors[0]), errors[0]
+    assert not out.exists()
+
+
+def _yaml(folder: Path, text: str) -> str:
+    path = folder / "cfg.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def _make_size_change_folder(folder: Path) -> Path:
+    folder.mkdir()
+    for number, width in enumerate((64, 64, 80, 64)):
+        cv2.imwrite(str(folder / f"{number:06d}.png"), np.full((48, width, 3), 100, dtype=np.uint8))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make_source", "expected"),
+    [
+        pytest.param(lambda d, dv: d / "missing.mp4", "{source}: no such file or folder", id="missing"),
+        pytest.param(
+            lambda d, dv: _write(d / "junk.mp4", b"garbage" * 50), "{source}: cannot open as a video", id="garbage"
+        ),
+        pytest.param(lambda d, dv: dv(keep=0.0), "{source}: no frame could be decoded", id="no-frames"),
+        pytest.param(lambda d, dv: _mkdir(d / "empty"), "{source}: no image files in this folder", id="empty-folder"),
+    ],
+)
+def test_bad_sources_fail_before_anything_is_written(
+    tmp_path: Path, damaged_video, capsys: pytest.CaptureFixture, make_source, expected: str
+) -> None:
+    source = make_source(tmp_path, damaged_video)
+    out = tmp_path / "out"
+    assert main(["track", str(source), "--out", str(out), "--fps", "10"]) == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1 and expected.format(source=source) in errors[0], errors
+    assert not out.exists()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def test_missing_weights_one_line_and_nothing_written(
+    tmp_path: Path, videos_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    status = main(["track", str(videos_dir / "test_small2.mp4"), "--out", str(out), "--weights", "/nonexistent/x.pt"])
+    assert status == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1 and "/nonexistent/x.pt" in errors[0]
+    assert not out.exists()
+
+
+def test_unknown_class_name(
+    tmp_path: Path, videos_dir: Path, yolo_weights: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    args = ["track", str(videos_dir / "test_small2.mp4"), "--out", str(out), "--weights", str(yolo_weights)]
+    assert main([*args, "--classes", "car,spaceship"]) == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1 and "no class named 'spaceship'" in errors[0]
+    assert not out.exists()
+
+
+def test_frame_size_change_mid_stream(tmp_path: Path, yolo_weights: Path, capsys: pytest.CaptureFixture) -> None:
+    source = _make_size_change_folder(tmp_path / "frames")
+    out = tmp_path / "out"
+    status = main(["track", str(source), "--out", str(out), "--fps", "10", "--weights", str(yolo_weights)])
+    assert status == 2
+    errors = _error_lines(capsys.readouterr().err)
+    assert len(errors) == 1
+    assert f"{source / '000002.png'}: frame size changed mid-stream from 64x48 to 80x48" in errors[0]
+    # The two frames before the bad one are kept, in valid files.
+    assert [r["frame"] for r in _read_jsonl(out / "tracks.jsonl")] == [1, 2]
+    cap = cv2.VideoCapture(str(out / "tracks.mp4"))
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 2
+
+
+def test_parse_classes() -> None:
+    assert parse_classes("car, truck,7") == ("car", "truck", 7)
+    assert parse_classes("all") == ()
+    for bad in ("car,,truck", "-1"):
+        with pytest.raises(Exception, match="empty class|>= 0"):
+            parse_classes(bad)
+
+
+def test_bad_option_values_are_usage_errors(capsys: pytest.CaptureFixture) -> None:
+    for option, value in (("--fps", "0"), ("--max-frames", "-3"), ("--imgsz", "big")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["track", "x.mp4", "--out", "o", option, value])
+        assert exit_info.value.code == 2
+        assert option in capsys.readouterr().err
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert all(command.name in text for command in SUBCOMMANDS) and "bench" in text
+    with pytest.raises(SystemExit):
+        main(["track", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--out", "--exist-ok", "--no-video", "--tracker", "--config", "--detector-config", "--fps"):
+        assert option in text
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"vtrack {version('vtrack')}"
+
+
+def test_sort_yaml_lists_exactly_the_defaults(repo_root: Path) -> None:
+    path = repo_root / "configs" / "sort.yaml"
+    data = load_yaml(path)
+    defaults = to_dict(config_class("sort")())
+    assert data == defaults
+    assert from_mapping(config_class("sort"), data, source=str(path)) == config_class("sort")()
+    assert tracker.create("sort", data).name == "sort"
+
+
+def test_console_script_error_is_one_line(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("vtrack")
+    result = subprocess.run(
+        [str(script), "track", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"vtrack track: error: {tmp_path / 'missing.mp4'}: no such file or folder\n"
+    assert result.stdout == ""
+
+
+def test_cli_imports_stay_lazy() -> None:
+    code = (
+        "import sys, tracker, tracker.app.cli; "
+        "print(sorted(m for m in ('cv2', 'ultralytics', 'torch', 'tracker.app.track') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, tracker; print('tracker.app' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"

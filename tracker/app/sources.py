@@ -1,0 +1,417 @@
+"""Frame sources: a video file, a folder of frames, or a camera, read as timestamped BGR frames.
+
+:func:`open_source` picks the source from a string (as given on the command line)
+and opens it at once, decoding the first frame, so that a missing, unreadable or
+corrupt source fails before anything else happens. Iterating a source yields
+:class:`Frame` tuples ``(index, timestamp, image)``:
+
+- ``index``: 0-based position in the stream (frame ``index + 1`` in MOTChallenge files).
+- ``timestamp``: capture time in seconds, strictly increasing.
+- ``image``: ``(H, W, 3)`` uint8 BGR array; every frame of a source has the size of the first.
+
+Timestamps:
+
+- **video file**: the container's presentation time of each frame
+  (``cv2.CAP_PROP_POS_MSEC``) when it is valid and strictly increasing, else
+  ``index / fps`` (or one frame period after the previous timestamp when that
+  would not increase).
+- **frame folder**: ``index / fps``, with ``fps`` from ``SourceConfig.fps`` (``--fps``),
+  else ``frameRate`` of the folder's ``seqinfo.ini``, else ``SourceConfig.fallback_fps``
+  with a warning.
+- **camera**: wall-clock time (``time.monotonic``) since the first frame.
+
+Folder layouts: a folder of images sorted by name with numbers compared as numbers
+(KITTI ``image_02/0000/000000.png ...``), or a MOTChallenge sequence folder holding
+``seqinfo.ini`` and ``img1/`` (the image folder is ``imDir`` of ``seqinfo.ini``).
+
+Bad input raises :class:`SourceError` with one line naming the file: a missing or
+unreadable source, a video of which no frame decodes, an empty folder, an image
+that cannot be read, a frame whose size differs from the first frame's. A video
+that stops decoding before ``SourceConfig.truncation_warn_fraction`` of the frame
+count announced in its header is only *warned* about (logging): the frames that
+decoded are valid, and many containers announce an approximate count.
+"""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import math
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "CameraSource",
+    "FolderSource",
+    "Frame",
+    "FrameSource",
+    "SourceConfig",
+    "SourceError",
+    "VideoSource",
+    "open_source",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File name extensions (lower case) of the images a frame folder is read from.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+_SEQINFO = "seqinfo.ini"
+_MOT_IMAGE_DIR = "img1"
+
+
+class SourceError(Exception):
+    """A frame source cannot be opened or read; the one-line message names the file or camera."""
+
+
+class Frame(NamedTuple):
+    """One frame of a source.
+
+    Attributes:
+        index: 0-based position in the stream.
+        timestamp: capture time in seconds (strictly increasing along the stream).
+        image: ``(H, W, 3)`` uint8 BGR array.
+    """
+
+    index: int
+    timestamp: float
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """How sources are read.
+
+    Attributes:
+        fps: frame rate of a frame folder in Hz (frames per second); None: the
+            folder's ``seqinfo.ini`` ``frameRate``, else ``fallback_fps``. Ignored
+            for videos and cameras, which carry their own times.
+        fallback_fps: rate in Hz assumed where nothing gives one (a folder without
+            ``seqinfo.ini`` and no ``fps``; a video or camera reporting none).
+            10 Hz is KITTI's camera rate.
+        truncation_warn_fraction: warn when a video stops decoding before this
+            fraction of the frame count announced by its header.
+    """
+
+    fps: float | None = None
+    fallback_fps: float = 10.0
+    truncation_warn_fraction: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"fps must be a positive number of frames per second, got {self.fps}")
+        if not (math.isfinite(self.fallback_fps) and self.fallback_fps > 0):
+            raise ValueError(f"fallback_fps must be a positive number of frames per second, got {self.fallback_fps}")
+        if not 0.0 <= self.truncation_warn_fraction <= 1.0:
+            raise ValueError(f"truncation_warn_fraction must be in [0, 1], got {self.truncation_warn_fraction}")
+
+
+def _size(image: np.ndarray) -> str:
+    return f"{image.shape[1]}x{image.shape[0]}"
+
+
+class FrameSource(ABC):
+    """A single-pass stream of :class:`Frame` with a known frame size.
+
+    Attributes:
+        name: the source as a user names it: the file or folder path, or ``"camera N"``.
+        fps: nominal frame rate in Hz (used for the annotated video's rate).
+        length: number of frames announced (video header, images in the folder), or
+            None where unknown (camera).
+        width, height: frame size in pixels, from the first frame.
+
+    Use as a context manager, or call :meth:`close`, to release the device or file.
+
+    Raises (while iterating):
+        SourceError: a frame's size differs from the first frame's (the message names
+            the frame or file and both sizes), or an image of a folder cannot be read.
+    """
+
+    name: str
+    fps: float
+    length: int | None
+
+    def __init__(self, first: np.ndarray) -> None:
+        self._first: np.ndarray | None = first
+        self.height, self.width = first.shape[:2]
+        self._started = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._started:
+            raise RuntimeError(f"{self.name}: a frame source can be iterated only once")
+        self._started = True
+        for index, (timestamp, image, where) in enumerate(self._frames()):
+            if image.shape[:2] != (self.height, self.width):
+                raise SourceError(
+                    f"{where}: frame size changed mid-stream from {self.width}x{self.height} to {_size(image)}"
+                )
+            yield Frame(index, timestamp, image)
+
+    def _take_first(self) -> np.ndarray:
+        """The frame decoded when the source was opened (once)."""
+        first, self._first = self._first, None
+        if first is None:
+            raise RuntimeError(f"{self.name}: the first frame was already taken")
+        return first
+
+    @abstractmethod
+    def _frames(self) -> Iterator[tuple[float, np.ndarray, str]]:
+        """Yield ``(timestamp_s, image, where)`` per frame; ``where`` names the frame in errors."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the underlying file or device (idempotent)."""
+
+    _length_label = "frames"
+
+    def describe(self) -> str:
+        """One line for the user: name, size, rate and length."""
+        length = f", {self.length} {self._length_label}" if self.length is not None else ""
+        return f"{self.name} ({self.width}x{self.height}, {self.fps:g} fps{length})"
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _rate(value: float, name: str, config: SourceConfig) -> float:
+    if math.isfinite(value) and value > 0:
+        return float(value)
+    logger.warning("%s: reports no frame rate; assuming %g Hz", name, config.fallback_fps)
+    return config.fallback_fps
+
+
+class VideoSource(FrameSource):
+    """A video file read with OpenCV; see the module doc for timestamps and truncation.
+
+    Raises:
+        SourceError: the file cannot be opened as a video, or no frame decodes.
+    """
+
+    _length_label = "frames in its header"
+
+    def __init__(self, path: Path, config: SourceConfig | None = None) -> None:
+        config = config or SourceConfig()
+        self.name = str(path)
+        self._config = config
+        self._cap = cv2.VideoCapture(str(path))
+        if not self._cap.isOpened():
+            raise SourceError(f"{path}: cannot open as a video (not a video file, or truncated, or an unknown codec)")
+        announced = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.length = announced if announced > 0 else None
+        self.fps = _rate(self._cap.get(cv2.CAP_PROP_FPS), self.name, config)
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            self._cap.release()
+            announced_text = f" (its header announces {announced} frames)" if announced > 0 else ""
+            raise SourceError(f"{path}: no frame could be decoded{announced_text}; the file is truncated or corrupt")
+        self._first_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        super().__init__(first)
+
+    def _frames(self) -> Iterator[tuple[float, np.ndarray, str]]:
+        last: float | None = None
+        image, ms, index = self._take_first(), self._first_ms, 0
+        while True:
+            timestamp = ms / 1000.0
+            if not (math.isfinite(timestamp) and timestamp >= 0 and (last is None or timestamp > last)):
+                nominal = index / self.fps
+                timestamp = nominal if last is None or nominal > last else last + 1.0 / self.fps
+                logger.debug("%s: frame %d has no usable time (%.3f ms); using %.6f s", self.name, index, ms, timestamp)
+            last = timestamp
+            yield timestamp, image, f"{self.name}: frame {index}"
+            ok, image = self._cap.read()
+            if not ok or image is None:
+                break
+            ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+            index += 1
+        self._check_complete(index + 1)
+
+    def _check_complete(self, decoded: int) -> None:
+        if self.length is None or decoded >= self.length:
+            return
+        if decoded < self._config.truncation_warn_fraction * self.length:
+            logger.warning(
+                "%s: decoding stopped after %d of the %d frames announced by the header; "
+                "the file may be truncated or corrupt",
+                self.name,
+                decoded,
+                self.length,
+            )
+        else:
+            logger.debug("%s: decoded %d frames, the header announced %d", self.name, decoded, self.length)
+
+    def close(self) -> None:
+        """Release the video file."""
+        self._cap.release()
+
+
+def _natural_key(path: Path) -> list[str | int]:
+    """Sort key comparing digit runs as numbers: ``2.png`` before ``10.png``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def _read_seqinfo(path: Path) -> tuple[str, float | None]:
+    """``(imDir, frameRate)`` from a MOTChallenge ``seqinfo.ini`` (defaults ``img1``, None)."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as error:
+        raise SourceError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
+    section = parser["Sequence"] if parser.has_section("Sequence") else parser[parser.default_section]
+    image_dir = section.get("imDir", _MOT_IMAGE_DIR)
+    rate = section.get("frameRate")
+    if rate is None:
+        return image_dir, None
+    try:
+        fps = float(rate)
+    except ValueError:
+        raise SourceError(f"{path}: frameRate must be a number of frames per second, got {rate!r}") from None
+    if not (math.isfinite(fps) and fps > 0):
+        raise SourceError(f"{path}: frameRate must be positive, got {rate!r}")
+    return image_dir, fps
+
+
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SourceError(f"{path}: cannot read image (corrupt, or a format OpenCV cannot decode)")
+    return image
+
+
+class FolderSource(FrameSource):
+    """A folder of frames (images sorted by name, numbers compared as numbers), or a MOTChallenge sequence.
+
+    Attributes:
+        files: the image files in reading order.
+
+    Raises:
+        SourceError: the folder holds no image, ``seqinfo.ini`` is malformed, or the
+            first image cannot be read.
+    """
+
+    def __init__(self, path: Path, config: SourceConfig | None = None) -> None:
+        config = config or SourceConfig()
+        self.name = str(path)
+        image_dir, seqinfo_fps = path, None
+        seqinfo = path / _SEQINFO
+        if seqinfo.is_file():
+            dir_name, seqinfo_fps = _read_seqinfo(seqinfo)
+            image_dir = path / dir_name
+            if not image_dir.is_dir():
+                raise SourceError(f"{seqinfo}: imDir '{dir_name}' is not a folder next to it")
+        elif (path / _MOT_IMAGE_DIR).is_dir():
+            image_dir = path / _MOT_IMAGE_DIR
+        self.files = sorted(
+            (p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()),
+            key=_natural_key,
+        )
+        if not self.files:
+            raise SourceError(f"{image_dir}: no image files in this folder (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        self.length = len(self.files)
+        if config.fps is not None:
+            self.fps = config.fps
+            if seqinfo_fps is not None and seqinfo_fps != config.fps:
+                logger.info("%s: using --fps %g instead of its frameRate %g", self.name, config.fps, seqinfo_fps)
+        elif seqinfo_fps is not None:
+            self.fps = seqinfo_fps
+        else:
+            self.fps = config.fallback_fps
+            logger.warning(
+                "%s: no frame rate given (--fps) and no %s; assuming %g Hz", self.name, _SEQINFO, config.fallback_fps
+            )
+        super().__init__(_read_image(self.files[0]))
+
+    def _frames(self) -> Iterator[tuple[float, np.ndarray, str]]:
+        yield 0.0, self._take_first(), str(self.files[0])
+        for index, path in enumerate(self.files[1:], start=1):
+            yield index / self.fps, _read_image(path), str(path)
+
+    def close(self) -> None:
+        """Nothing to release: each image is read and closed in turn."""
+
+
+class CameraSource(FrameSource):
+    """A live camera (``cv2.VideoCapture(index)``), time-stamped with ``time.monotonic`` from the first frame.
+
+    The stream ends when the camera stops delivering frames (a warning is logged)
+    or when the reader stops iterating (e.g. on Ctrl-C).
+
+    Raises:
+        SourceError: the camera cannot be opened or delivers no first frame.
+    """
+
+    def __init__(self, index: int, config: SourceConfig | None = None) -> None:
+        config = config or SourceConfig()
+        self.name = f"camera {index}"
+        self.length = None
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            raise SourceError(f"{self.name}: cannot open (no such camera, or it is in use)")
+        self.fps = _rate(self._cap.get(cv2.CAP_PROP_FPS), self.name, config)
+        ok, first = self._cap.read()
+        self._start = time.monotonic()
+        if not ok or first is None:
+            self._cap.release()
+            raise SourceError(f"{self.name}: opened, but it delivered no frame")
+        super().__init__(first)
+
+    def _frames(self) -> Iterator[tuple[float, np.ndarray, str]]:
+        last = 0.0
+        yield last, self._take_first(), f"{self.name}: frame 0"
+        index = 1
+        while True:
+            ok, image = self._cap.read()
+            if not ok or image is None:
+                logger.warning("%s: stopped delivering frames after %d frames", self.name, index)
+                return
+            timestamp = time.monotonic() - self._start
+            last = timestamp if timestamp > last else math.nextafter(last, math.inf)
+            yield last, image, f"{self.name}: frame {index}"
+            index += 1
+
+    def close(self) -> None:
+        """Release the camera."""
+        self._cap.release()
+
+
+def open_source(source: str | Path, config: SourceConfig | None = None) -> FrameSource:
+    """Open a frame source and decode its first frame.
+
+    Args:
+        source: a video file path, a frame folder path, or a camera index given as a
+            string of digits (``"0"``) that is not also an existing path.
+        config: rates and checks; defaults to :class:`SourceConfig`'s defaults.
+
+    Returns:
+        A :class:`VideoSource`, :class:`FolderSource` or :class:`CameraSource`.
+
+    Raises:
+        SourceError: the path does not exist or cannot be read, or the source cannot be
+            opened or yields no frame (see the classes); the message is one line naming it.
+    """
+    config = config or SourceConfig()
+    text = str(source)
+    path = Path(source)
+    if text.isdigit() and not path.exists():
+        return CameraSource(int(text), config)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    try:
+        if path.is_dir():
+            return FolderSource(path, config)
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise SourceError(f"{path}: permission denied") from None
+    return VideoSource(path, config)
