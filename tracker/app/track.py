@@ -1,6 +1,7 @@
 """``vtrack track``: detect and track vehicles in a video, a folder of frames or a camera stream.
 
-Pipeline per frame: :class:`detectors.yolo.YOLODetector` -> ``tracker.update()`` ->
+Pipeline per frame: :class:`detectors.yolo.YOLODetector` -> camera motion
+(:class:`tracker.camera_motion.CameraMotionEstimator`, unless ``--no-cmc``) -> ``tracker.update()`` ->
 writers (:mod:`tracker.app.writers`) and the annotated video (:mod:`tracker.app.render`).
 
 Outputs in ``--out DIR`` (see :data:`OUTPUT_FILES`): ``tracks.mp4`` (annotated video,
@@ -35,6 +36,7 @@ from tracker.app.config import config_from_yaml
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter
 from tracker.app.sources import Frame, FrameSource, SourceConfig, SourceError, open_source
 from tracker.app.writers import JsonlWriter, MotWriter
+from tracker.camera_motion import CameraMotionEstimator
 from tracker.config import ConfigError, to_dict
 from tracker.registry import config_class
 
@@ -144,6 +146,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(= {tracker.registry.DEFAULT}; the default)",
     )
     trk.add_argument(
+        "--cmc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="camera motion compensation: estimate the ego-motion between frames (OpenCV optical flow) "
+        "and move the tracks with it (default: on; --no-cmc for a fixed camera)",
+    )
+    trk.add_argument(
         "--config",
         metavar="YAML",
         type=Path,
@@ -221,6 +230,7 @@ class _Stats:
     detector_first_s: float = 0.0
     detector_s: float = 0.0
     tracker_s: float = 0.0
+    cmc_s: float = 0.0
     ids: set[int] = field(default_factory=set)
 
 
@@ -277,6 +287,7 @@ def _process(
     outputs: _Outputs,
     max_frames: int | None,
     stats: _Stats,
+    cmc: CameraMotionEstimator | None,
 ) -> None:
     """Run the per-frame loop, counting into ``stats``; lets SourceError and KeyboardInterrupt through."""
     total = source.length if max_frames is None else min(source.length or max_frames, max_frames)
@@ -286,8 +297,11 @@ def _process(
             start = time.perf_counter()
             detections = detector(frame.image)
             detected = time.perf_counter()
-            tracks = trk.update(detections, frame.timestamp)
-            stats.tracker_s += time.perf_counter() - detected
+            affine = None if cmc is None else cmc(frame.image, detections.xyxy)
+            compensated = time.perf_counter()
+            tracks = trk.update(detections, frame.timestamp, camera_motion=affine)
+            stats.tracker_s += time.perf_counter() - compensated
+            stats.cmc_s += compensated - detected
             if stats.frames == 0:
                 stats.detector_first_s = detected - start
             else:
@@ -313,6 +327,7 @@ def _summary(source: FrameSource, yolo: YOLODetector, trk: tracker.Tracker, stat
             f"  tracks:   {len(stats.ids)} distinct confirmed IDs",
             f"  detector: {detector}; {yolo.weights} on {yolo.device}, imgsz {yolo.config.imgsz}",
             f"  tracker:  {stats.tracker_s * per_frame:.2f} ms/frame ({trk.name}, time inside update())",
+            f"  camera motion: {stats.cmc_s * per_frame:.2f} ms/frame" if stats.cmc_s else "  camera motion: off",
             f"  wrote:    {', '.join(paths)}",
         ]
     )
@@ -358,7 +373,8 @@ def run(args: argparse.Namespace) -> int:
         status = 0
         stats = _Stats()
         try:
-            _process(source, detector, trk, outputs, args.max_frames, stats)
+            cmc = CameraMotionEstimator() if args.cmc else None
+            _process(source, detector, trk, outputs, args.max_frames, stats, cmc)
         except SourceError as error:
             report.error(_COMMAND, f"{error} (results of the {stats.frames} frames before it are in {args.out})")
             status = report.EXIT_ERROR
