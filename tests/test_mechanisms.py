@@ -121,14 +121,31 @@ def test_camera_motion_is_rejected_by_shape():
 
 def test_estimator_recovers_a_known_shift_of_a_real_frame():
     cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the yolo extra")
-    from tracker.camera_motion import CameraMotionEstimator
+    from tracker.camera_motion import CameraMotionConfig, CameraMotionEstimator
 
     frame = cv2.imread(str(SHARED / "data" / "videos" / "kitti_raw_2011_09_26" / "0000000010.png"))
     shift = np.array([[1.0, 0.0, 12.0], [0.0, 1.0, -5.0]])
     moved = cv2.warpAffine(frame, shift, (frame.shape[1], frame.shape[0]), borderMode=cv2.BORDER_REFLECT)
-    estimator = CameraMotionEstimator()
-    np.testing.assert_allclose(estimator(frame), np.eye(2, 3))
-    np.testing.assert_allclose(estimator(moved), shift, atol=0.05)
+    for model in ("translation", "similarity"):
+        estimator = CameraMotionEstimator(CameraMotionConfig(model=model))
+        np.testing.assert_allclose(estimator(frame), np.eye(2, 3))
+        np.testing.assert_allclose(estimator(moved), shift, atol=0.05)
+
+
+def test_estimator_sees_no_zoom_when_a_dashcam_drives_straight():
+    """Frames 30-60 of a highway clip: the car drives forward; the similarity model reads that as zoom."""
+    cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the yolo extra")
+    from tracker.camera_motion import CameraMotionConfig, CameraMotionEstimator
+
+    capture = cv2.VideoCapture(str(SHARED / "data" / "videos" / "test_small2.mp4"))
+    frames = [capture.read()[1] for _ in range(60)][30:]
+    for model in ("translation", "similarity"):
+        estimator = CameraMotionEstimator(CameraMotionConfig(model=model))
+        zoom = [np.linalg.det(estimator(frame)[:, :2]) for frame in frames][1:]
+        if model == "translation":
+            np.testing.assert_allclose(zoom, 1.0)
+        else:
+            assert np.median(zoom) > 1.02  # why "translation" is the default for car-mounted cameras
 
 
 def test_affine_from_a_yaw_rotation_is_a_horizontal_shift():

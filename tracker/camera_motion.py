@@ -9,10 +9,15 @@ the affine is passed to ``Tracker.update(..., camera_motion=A)``).
 Two sources:
 
 - :class:`CameraMotionEstimator`, from the frames themselves with OpenCV: Shi-Tomasi
-  corners tracked by pyramidal Lucas-Kanade optical flow, and a RANSAC fit of a
-  4-degree-of-freedom similarity (``cv2.estimateAffinePartial2D``), with the
-  detections masked out so moving vehicles do not vote. OpenCV is imported when
-  an estimator is created, never by ``import tracker``.
+  corners tracked by pyramidal Lucas-Kanade optical flow, and a RANSAC fit of the
+  background motion, with the detections masked out so moving vehicles do not
+  vote. The default model is a pure translation (``cv2.estimateTranslation2D``):
+  a car-mounted camera mostly pans and pitches, and while it drives forward the
+  road near the camera streams radially outwards, which a similarity fit
+  (``cv2.estimateAffinePartial2D``, the ``"similarity"`` model, right for a
+  hand-held or zooming camera) mistakes for a zoom of several percent per frame.
+  RANSAC's consensus on a translation picks the distant background instead.
+  OpenCV is imported when an estimator is created, never by ``import tracker``.
 - :func:`affine_from_rotation`, from odometry: the image motion of points at
   infinity when the camera rotates by ``R`` (the infinite homography
   ``K R K^-1``, Hartley and Zisserman, *Multiple View Geometry*, 2nd ed., 13.4),
@@ -42,6 +47,8 @@ class CameraMotionConfig:
     """Settings of :class:`CameraMotionEstimator`.
 
     Attributes:
+        model: ``"translation"`` (pan and tilt: car-mounted cameras) or
+            ``"similarity"`` (adds rotation and uniform scale).
         scale: frames are resized by this factor before estimation (speed).
         max_corners: most corners tracked per frame.
         corner_quality: Shi-Tomasi quality level (fraction of the best corner's score).
@@ -51,6 +58,7 @@ class CameraMotionConfig:
             reported as identity (no compensation) rather than guessed.
     """
 
+    model: str = "translation"
     scale: float = 0.5
     max_corners: int = 300
     corner_quality: float = 0.01
@@ -59,6 +67,8 @@ class CameraMotionConfig:
     min_inliers: int = 15
 
     def __post_init__(self) -> None:
+        if self.model not in ("translation", "similarity"):
+            raise ValueError(f"model must be 'translation' or 'similarity', got {self.model!r}")
         if not 0.0 < self.scale <= 1.0:
             raise ValueError(f"scale must be in (0, 1], got {self.scale}")
 
@@ -70,7 +80,8 @@ class CameraMotionEstimator:
     call the affine from the previous frame to this one.
 
     Raises:
-        ImportError: OpenCV is not installed (``pip install vtrack[yolo]``).
+        ImportError: OpenCV (>= 5.0, for ``estimateTranslation2D``) is not installed
+            (``pip install vtrack[yolo]``).
     """
 
     def __init__(self, config: CameraMotionConfig | None = None) -> None:
@@ -143,12 +154,18 @@ class CameraMotionEstimator:
             ok &= ~in_box.any(axis=1)
         if ok.sum() < cfg.min_inliers:
             return identity()
-        affine, inliers = cv2.estimateAffinePartial2D(
-            corners[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_threshold_px
-        )
+        if cfg.model == "translation":
+            shift, inliers = cv2.estimateTranslation2D(
+                corners[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_threshold_px
+            )
+            affine = None if shift is None else np.concatenate([np.eye(2), np.reshape(shift, (2, 1))], axis=1)
+        else:
+            affine, inliers = cv2.estimateAffinePartial2D(
+                corners[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_threshold_px
+            )
         if affine is None or inliers is None or int(inliers.sum()) < cfg.min_inliers:
             return identity()
-        affine = affine.astype(np.float64)
+        affine = np.asarray(affine, dtype=np.float64)
         affine[:, 2] /= cfg.scale
         return affine
 
