@@ -32,9 +32,13 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarra
     m, n = cost.shape
     if m == 0 or n == 0 or not feasible.any():
         return np.zeros((0, 2), dtype=np.int64), np.arange(m), np.arange(n)
-    rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
-    keep = feasible[rows, cols]
-    rows, cols = rows[keep], cols[keep]
+    if feasible.sum(axis=0).max() == 1 and feasible.sum(axis=1).max() == 1:
+        # No row or column has two candidates: the feasible pairs are the optimum.
+        rows, cols = np.nonzero(feasible)
+    else:
+        rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
+        keep = feasible[rows, cols]
+        rows, cols = rows[keep], cols[keep]
     unmatched_rows = np.ones(m, dtype=bool)
     unmatched_rows[rows] = False
     unmatched_cols = np.ones(n, dtype=bool)

@@ -54,6 +54,8 @@ from tracker.types import Detections, Tracks, TrackState
 
 __all__ = ["AssociationConfig", "AssociationTracker"]
 
+_TENTATIVE, _CONFIRMED, _LOST = int(TrackState.TENTATIVE), int(TrackState.CONFIRMED), int(TrackState.LOST)
+
 
 @dataclass(frozen=True)
 class AssociationConfig:
@@ -345,8 +347,9 @@ class AssociationTracker(BaseTracker):
 
     def _report(self, mask: np.ndarray) -> Tracks:
         t = self._t
-        state = np.where(t["confirmed"][mask], TrackState.CONFIRMED, TrackState.TENTATIVE).astype(np.int8)
-        state[t["confirmed"][mask] & (t["det_index"][mask] < 0)] = TrackState.LOST
+        confirmed = t["confirmed"][mask]
+        state = np.where(confirmed, _CONFIRMED, _TENTATIVE).astype(np.int8)
+        state[confirmed & (t["det_index"][mask] < 0)] = _LOST
         votes = t["votes"][mask]
         class_ids = self._classes[votes.argmax(axis=1)] if votes.shape[1] else np.zeros(len(votes), dtype=np.int64)
         return Tracks.trusted(
