@@ -1,13 +1,14 @@
-"""Frame sources: a video file, a folder of frames, or a camera, read as timestamped BGR frames.
+"""Frame sources: a video file, a folder of frames, a camera or a rosbag2, read as timestamped BGR frames.
 
 :func:`open_source` picks the source from a string (as given on the command line)
 and opens it at once, decoding the first frame, so that a missing, unreadable or
 corrupt source fails before anything else happens. Iterating a source yields
-:class:`Frame` tuples ``(index, timestamp, image)``:
+:class:`Frame` tuples ``(index, timestamp, image, info)``:
 
 - ``index``: 0-based position in the stream (frame ``index + 1`` in MOTChallenge files).
 - ``timestamp``: capture time in seconds, strictly increasing.
 - ``image``: ``(H, W, 3)`` uint8 BGR array; every frame of a source has the size of the first.
+- ``info``: source-specific data, None except for a rosbag2 (the image's header, see below).
 
 Timestamps:
 
@@ -19,6 +20,12 @@ Timestamps:
   else ``frameRate`` of the folder's ``seqinfo.ini``, else ``SourceConfig.fallback_fps``
   with a warning.
 - **camera**: wall-clock time (``time.monotonic``) since the first frame.
+- **rosbag2** (a folder with ``metadata.yaml``, or a ``.db3`` / ``.mcap`` file; needs
+  ``pip install vtrack[ros]``): the ``header.stamp`` of each ``sensor_msgs/Image`` or
+  ``sensor_msgs/CompressedImage`` of ``SourceConfig.image_topic`` (``--image-topic``; may be
+  left out when the bag has a single image topic). Images whose stamp is not strictly after the
+  previous one (out of order, duplicates) are dropped with a warning and counted in
+  :attr:`FrameSource.dropped`; see :class:`tracker.ros2.bag.BagSource`.
 
 Folder layouts: a folder of images sorted by name with numbers compared as numbers
 (KITTI ``image_02/0000/000000.png ...``), or a MOTChallenge sequence folder holding
@@ -43,12 +50,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 
 __all__ = [
+    "BAG_SUFFIXES",
     "IMAGE_EXTENSIONS",
     "CameraSource",
     "FolderSource",
@@ -57,6 +65,7 @@ __all__ = [
     "SourceConfig",
     "SourceError",
     "VideoSource",
+    "is_rosbag2",
     "open_source",
 ]
 
@@ -65,7 +74,11 @@ logger = logging.getLogger(__name__)
 #: File name extensions (lower case) of the images a frame folder is read from.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
+#: File name extensions (lower case) of single-file rosbag2 bags (SQLite 3 and MCAP storage).
+BAG_SUFFIXES = (".db3", ".mcap")
+
 _SEQINFO = "seqinfo.ini"
+_BAG_METADATA = "metadata.yaml"
 _MOT_IMAGE_DIR = "img1"
 
 
@@ -80,11 +93,14 @@ class Frame(NamedTuple):
         index: 0-based position in the stream.
         timestamp: capture time in seconds (strictly increasing along the stream).
         image: ``(H, W, 3)`` uint8 BGR array.
+        info: source-specific data: a :class:`tracker.ros2.bag.BagImageInfo` (the image
+            message's header and receive time) for a rosbag2; None for other sources.
     """
 
     index: int
     timestamp: float
     image: np.ndarray
+    info: Any = None
 
 
 @dataclass(frozen=True)
@@ -100,11 +116,14 @@ class SourceConfig:
             10 Hz is KITTI's camera rate.
         truncation_warn_fraction: warn when a video stops decoding before this
             fraction of the frame count announced by its header.
+        image_topic: the image topic of a rosbag2 source; None: the bag's only image
+            topic. Giving it for another kind of source is an error.
     """
 
     fps: float | None = None
     fallback_fps: float = 10.0
     truncation_warn_fraction: float = 0.8
+    image_topic: str | None = None
 
     def __post_init__(self) -> None:
         if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
@@ -128,6 +147,8 @@ class FrameSource(ABC):
         length: number of frames announced (video header, images in the folder), or
             None where unknown (camera).
         width, height: frame size in pixels, from the first frame.
+        dropped: frames the source skipped so far (a rosbag2's out-of-order or duplicate
+            stamps); 0 for the other sources.
 
     Use as a context manager, or call :meth:`close`, to release the device or file.
 
@@ -139,6 +160,7 @@ class FrameSource(ABC):
     name: str
     fps: float
     length: int | None
+    dropped: int = 0
 
     def __init__(self, first: np.ndarray) -> None:
         self._first: np.ndarray | None = first
@@ -149,12 +171,12 @@ class FrameSource(ABC):
         if self._started:
             raise RuntimeError(f"{self.name}: a frame source can be iterated only once")
         self._started = True
-        for index, (timestamp, image, where) in enumerate(self._frames()):
+        for index, (timestamp, image, where, *info) in enumerate(self._frames()):
             if image.shape[:2] != (self.height, self.width):
                 raise SourceError(
                     f"{where}: frame size changed mid-stream from {self.width}x{self.height} to {_size(image)}"
                 )
-            yield Frame(index, timestamp, image)
+            yield Frame(index, timestamp, image, *info)
 
     def _take_first(self) -> np.ndarray:
         """The frame decoded when the source was opened (once)."""
@@ -164,8 +186,11 @@ class FrameSource(ABC):
         return first
 
     @abstractmethod
-    def _frames(self) -> Iterator[tuple[float, np.ndarray, str]]:
-        """Yield ``(timestamp_s, image, where)`` per frame; ``where`` names the frame in errors."""
+    def _frames(self) -> Iterator[tuple[Any, ...]]:
+        """Yield ``(timestamp_s, image, where)`` or ``(timestamp_s, image, where, info)`` per frame.
+
+        ``where`` names the frame in errors; ``info`` becomes :attr:`Frame.info` (None if left out).
+        """
 
     @abstractmethod
     def close(self) -> None:
@@ -385,28 +410,52 @@ class CameraSource(FrameSource):
         self._cap.release()
 
 
+def _open_bag(path: Path, config: SourceConfig) -> FrameSource:
+    try:
+        from tracker.ros2.bag import BagSource
+    except ImportError as error:
+        raise SourceError(f"{path}: reading a rosbag2 needs rosbags (pip install vtrack[ros]): {error}") from None
+    return BagSource(path, config.image_topic, config)
+
+
+def is_rosbag2(path: str | Path) -> bool:
+    """Whether ``path`` is a rosbag2: a folder holding ``metadata.yaml``, or a ``.db3`` / ``.mcap`` file."""
+    path = Path(path)
+    if path.is_dir():
+        return (path / _BAG_METADATA).is_file()
+    return path.is_file() and path.suffix.lower() in BAG_SUFFIXES
+
+
 def open_source(source: str | Path, config: SourceConfig | None = None) -> FrameSource:
     """Open a frame source and decode its first frame.
 
     Args:
-        source: a video file path, a frame folder path, or a camera index given as a
-            string of digits (``"0"``) that is not also an existing path.
-        config: rates and checks; defaults to :class:`SourceConfig`'s defaults.
+        source: a video file path, a frame folder path, a rosbag2 (folder or ``.db3`` /
+            ``.mcap`` file), or a camera index given as a string of digits (``"0"``) that is
+            not also an existing path.
+        config: rates, checks and the rosbag2 image topic; defaults to :class:`SourceConfig`'s defaults.
 
     Returns:
-        A :class:`VideoSource`, :class:`FolderSource` or :class:`CameraSource`.
+        A :class:`VideoSource`, :class:`FolderSource`, :class:`CameraSource` or
+        :class:`tracker.ros2.bag.BagSource`.
 
     Raises:
-        SourceError: the path does not exist or cannot be read, or the source cannot be
-            opened or yields no frame (see the classes); the message is one line naming it.
+        SourceError: the path does not exist or cannot be read, the source cannot be
+            opened or yields no frame (see the classes), or ``config.image_topic`` is given
+            for a source that is not a rosbag2; the message is one line naming it.
     """
     config = config or SourceConfig()
     text = str(source)
     path = Path(source)
-    if text.isdigit() and not path.exists():
-        return CameraSource(int(text), config)
-    if not path.exists():
+    camera = text.isdigit() and not path.exists()
+    if not camera and not path.exists():
         raise SourceError(f"{path}: no such file or folder")
+    if not camera and is_rosbag2(path):
+        return _open_bag(path, config)
+    if config.image_topic is not None:
+        raise SourceError(f"{text}: --image-topic is only for rosbag2 sources, and this is not one")
+    if camera:
+        return CameraSource(int(text), config)
     try:
         if path.is_dir():
             return FolderSource(path, config)

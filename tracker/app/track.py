@@ -1,4 +1,4 @@
-"""``vtrack track``: detect and track vehicles in a video, a folder of frames or a camera stream.
+"""``vtrack track``: detect and track vehicles in a video, a folder of frames, a camera stream or a rosbag2.
 
 Pipeline per frame: :class:`detectors.yolo.YOLODetector` -> camera motion
 (:class:`tracker.camera_motion.CameraMotionEstimator`, unless ``--no-cmc``) -> ``tracker.update()`` ->
@@ -6,9 +6,15 @@ writers (:mod:`tracker.app.writers`) and the annotated video (:mod:`tracker.app.
 
 Outputs in ``--out DIR`` (see :data:`OUTPUT_FILES`): ``tracks.mp4`` (annotated video,
 unless ``--no-video``), ``tracks.txt`` (MOTChallenge rows) and ``tracks.jsonl`` (one
-JSON record per frame). Everything is validated before ``DIR`` is created: the
-source opens and decodes a frame, the config files parse, the tracker is created
-and the weights load. So a run that fails on its inputs writes nothing.
+JSON record per frame). With a rosbag2 SOURCE (``--image-topic``), ``--bag-out BAG``
+also writes a new rosbag2 with one ``vision_msgs/Detection2DArray`` of tracks per image
+(:class:`tracker.ros2.bag.TracksBagWriter`; the image's header; topic ``--tracks-topic``,
+default ``<image topic>/tracks``); an existing ``BAG`` is refused. Everything is validated
+before ``DIR`` is created: the source opens and decodes a frame, the config files parse,
+the tracker is created and the weights load. So a run that fails on its inputs writes nothing.
+
+Images of a rosbag2 whose stamp is not strictly after the previous image's (out of order or
+duplicate) are dropped with a warning (a tracker needs increasing time); the summary counts them.
 
 Exit status: 0 on success; 2 (:data:`~tracker.app.report.EXIT_ERROR`) on bad input,
 with one error line on stderr; 130 after Ctrl-C, which stops the run and keeps
@@ -51,6 +57,8 @@ _MS_PER_S = 1000.0
 OUTPUT_FILES = {"video": "tracks.mp4", "mot": "tracks.txt", "jsonl": "tracks.jsonl"}
 
 _ALL_CLASSES = "all"
+_TRACKS_TOPIC_SUFFIX = "/tracks"
+_BAG_STORAGES = ("sqlite3", "mcap")
 
 
 class OutputError(Exception):
@@ -112,7 +120,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"  {'':<13} (frames 1-based, boxes left/top/width/height in pixels)\n"
         f"  {OUTPUT_FILES['jsonl']:<13} one JSON record per frame: frame, timestamp (s), tracks\n"
         "Timestamps (seconds) come from the video's frame times, from --fps for a frame folder,\n"
-        "or from the wall clock for a camera."
+        "from the wall clock for a camera, or from the image headers of a rosbag2.\n"
+        "A rosbag2 SOURCE can also get its tracks written into a new bag (--bag-out): one\n"
+        "vision_msgs/Detection2DArray per image, with the image's header; Detection2D.id is the\n"
+        "track ID, results[0].hypothesis.class_id the class id (decimal), bbox in pixels."
     )
     parser.epilog = (
         "Ctrl-C stops a run and keeps what was written so far (exit status 130).\n"
@@ -120,13 +131,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  vtrack track ../shared/data/videos/test_small2.mp4 --out runs/small2\n"
         "  vtrack track ../shared/data/videos/kitti_raw_2011_09_26 --fps 10 --out runs/kitti --imgsz 1280\n"
-        "  vtrack track 0 --out runs/camera --classes car,truck --no-video"
+        "  vtrack track 0 --out runs/camera --classes car,truck --no-video\n"
+        "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks"
     )
     parser.add_argument(
         "source",
         metavar="SOURCE",
         help="a video file; a folder of frames (KITTI image_02/NNNN: zero-padded PNGs; or a MOTChallenge "
-        "sequence folder with img1/ and seqinfo.ini); or a camera index such as 0",
+        "sequence folder with img1/ and seqinfo.ini); a rosbag2 (folder with metadata.yaml, or a .db3 / "
+        ".mcap file; see --image-topic); or a camera index such as 0",
     )
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write the results into")
@@ -136,6 +149,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write into DIR even if it is not empty, replacing the files named above (others are left alone)",
     )
     out.add_argument("--no-video", action="store_true", help=f"skip rendering {OUTPUT_FILES['video']}")
+    out.add_argument(
+        "--bag-out",
+        metavar="BAG",
+        type=Path,
+        help="rosbag2 SOURCE only: also write the tracks into this new rosbag2 folder (must not exist), "
+        "one vision_msgs/Detection2DArray per image with the image's header",
+    )
+    out.add_argument(
+        "--tracks-topic",
+        metavar="TOPIC",
+        help=f"topic of the tracks in --bag-out (default: the image topic + '{_TRACKS_TOPIC_SUFFIX}')",
+    )
+    out.add_argument(
+        "--bag-storage",
+        choices=_BAG_STORAGES,
+        default=_BAG_STORAGES[0],
+        help="storage of --bag-out: sqlite3 (.db3, the ROS 2 Humble default; the default) or mcap",
+    )
 
     trk = parser.add_argument_group("tracker")
     trk.add_argument(
@@ -199,6 +230,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{SourceConfig.fallback_fps:g} Hz with a warning); ignored for videos and cameras",
     )
     src.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames (default: all)")
+    src.add_argument(
+        "--image-topic",
+        metavar="TOPIC",
+        help="rosbag2 SOURCE: the sensor_msgs/Image or sensor_msgs/CompressedImage topic to track "
+        "(default: the bag's only image topic)",
+    )
 
 
 def _check_out_dir(path: Path, exist_ok: bool) -> None:
@@ -209,6 +246,11 @@ def _check_out_dir(path: Path, exist_ok: bool) -> None:
             f"--out {path}: folder exists and is not empty; choose a new folder, "
             f"or pass --exist-ok to write into it (replacing {', '.join(OUTPUT_FILES.values())})"
         )
+
+
+def _check_bag_out(path: Path | None) -> None:
+    if path is not None and (path.exists() or path.is_symlink()):
+        raise OutputError(f"--bag-out {path}: exists; a rosbag2 output is never overwritten, choose a new path")
 
 
 def _detector_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -234,8 +276,17 @@ class _Stats:
     ids: set[int] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class _BagOutput:
+    """Where ``--bag-out`` writes: the new rosbag2 folder, the tracks topic and the storage plugin name."""
+
+    path: Path
+    topic: str
+    storage: str
+
+
 class _Outputs:
-    """The writers of one run in ``directory``; no video writer with ``video=False``.
+    """The writers of one run in ``directory``; no video writer with ``video=False``; a tracks bag with ``bag``.
 
     Creates ``directory`` if needed; if opening a writer fails, removes the files
     and the folder it created before re-raising.
@@ -245,7 +296,13 @@ class _Outputs:
     """
 
     def __init__(
-        self, directory: Path, source: FrameSource, class_names: dict[int, str], video: bool, overwrite: bool
+        self,
+        directory: Path,
+        source: FrameSource,
+        class_names: dict[int, str],
+        video: bool,
+        overwrite: bool,
+        bag: _BagOutput | None = None,
     ) -> None:
         created_dir = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
@@ -255,6 +312,9 @@ class _Outputs:
             self.mot = self._stack.enter_context(MotWriter(paths["mot"], overwrite=overwrite))
             self.jsonl = self._stack.enter_context(JsonlWriter(paths["jsonl"], class_names, overwrite=overwrite))
             self.video = VideoWriter(str(paths["video"]), source.fps, source.width, source.height) if video else None
+            if self.video is not None:
+                self._stack.callback(self.video.close)
+            self.bag = self._stack.enter_context(_open_bag(bag)) if bag is not None else None
         except OSError:
             self._stack.close()
             for path in paths.values():
@@ -262,10 +322,10 @@ class _Outputs:
             if created_dir:
                 directory.rmdir()
             raise
-        if self.video is not None:
-            self._stack.callback(self.video.close)
         self.renderer = TrackRenderer(class_names, RenderConfig())
         self.paths = [str(path) for path in paths.values()]
+        if bag is not None:
+            self.paths.append(f"{bag.path} (topic {bag.topic})")
 
     def write(self, frame: Frame, tracks: tracker.Tracks) -> None:
         """Write one frame's tracks to every output."""
@@ -274,10 +334,19 @@ class _Outputs:
         self.jsonl.write(number, frame.timestamp, tracks)
         if self.video is not None:
             self.video.write(self.renderer.draw(frame.image, number, frame.timestamp, tracks))
+        if self.bag is not None:
+            self.bag.write(frame.info, tracks)
 
     def close(self) -> None:
         """Finish every file."""
         self._stack.close()
+
+
+def _open_bag(bag: _BagOutput) -> Any:
+    """The :class:`tracker.ros2.bag.TracksBagWriter` of ``--bag-out`` (rosbags is imported here)."""
+    from tracker.ros2.bag import TracksBagWriter
+
+    return TracksBagWriter(bag.path, bag.topic, bag.storage)
 
 
 def _process(
@@ -321,9 +390,15 @@ def _summary(source: FrameSource, yolo: YOLODetector, trk: tracker.Tracker, stat
         detector = f"{first_ms:.1f} ms for the only frame (warm-up included)"
     else:
         detector = "no frame processed"
+    dropped = (
+        [f"  dropped:  {source.dropped} frames whose timestamp was not after the previous frame's"]
+        if source.dropped
+        else []
+    )
     report.summary(
         [
             f"{_COMMAND}: {stats.frames} frames of {source.describe()}",
+            *dropped,
             f"  tracks:   {len(stats.ids)} distinct confirmed IDs",
             f"  detector: {detector}; {yolo.weights} on {yolo.device}, imgsz {yolo.config.imgsz}",
             f"  tracker:  {stats.tracker_s * per_frame:.2f} ms/frame ({trk.name}, time inside update())",
@@ -333,20 +408,34 @@ def _summary(source: FrameSource, yolo: YOLODetector, trk: tracker.Tracker, stat
     )
 
 
-def _prepare(args: argparse.Namespace) -> tuple[FrameSource, YOLODetector, tracker.Tracker]:
+def _bag_output(args: argparse.Namespace, source: FrameSource) -> _BagOutput | None:
+    """The ``--bag-out`` settings, checked against the opened source."""
+    if args.bag_out is None:
+        if args.tracks_topic is not None:
+            raise OutputError("--tracks-topic is the topic of --bag-out; give --bag-out BAG too")
+        return None
+    topic = getattr(source, "topic", None)
+    if topic is None:
+        raise OutputError(f"--bag-out {args.bag_out}: needs a rosbag2 SOURCE (with --image-topic), got {source.name}")
+    return _BagOutput(args.bag_out, args.tracks_topic or f"{topic}{_TRACKS_TOPIC_SUFFIX}", args.bag_storage)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[FrameSource, YOLODetector, tracker.Tracker, _BagOutput | None]:
     """Validate every input, cheapest first; the source is returned open."""
     _check_out_dir(args.out, args.exist_ok)
+    _check_bag_out(args.bag_out)
     tracker_config = config_from_yaml(config_class(args.tracker), args.config)
     trk = tracker.create(args.tracker, to_dict(tracker_config))
     detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, _detector_overrides(args))
-    source = open_source(args.source, SourceConfig(fps=args.fps))
+    source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))
     try:
+        bag = _bag_output(args, source)
         detector = YOLODetector(detector_config)
     except BaseException:
         source.close()
         raise
     logger.info("source %s; tracker %s %s", source.describe(), trk.name, to_dict(tracker_config))
-    return source, detector, trk
+    return source, detector, trk, bag
 
 
 def run(args: argparse.Namespace) -> int:
@@ -357,7 +446,7 @@ def run(args: argparse.Namespace) -> int:
         130 when interrupted with Ctrl-C.
     """
     try:
-        source, detector, trk = _prepare(args)
+        source, detector, trk, bag = _prepare(args)
     except (OutputError, ConfigError, SourceError, WeightsNotFoundError, ImportError, ValueError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR
@@ -366,9 +455,9 @@ def run(args: argparse.Namespace) -> int:
         return report.EXIT_INTERRUPTED
     with source:
         try:
-            outputs = _Outputs(args.out, source, detector.names, not args.no_video, args.exist_ok)
+            outputs = _Outputs(args.out, source, detector.names, not args.no_video, args.exist_ok, bag)
         except OSError as error:
-            report.error(_COMMAND, f"--out {args.out}: cannot write: {error}")
+            report.error(_COMMAND, f"cannot write the outputs (--out {args.out}): {error}")
             return report.EXIT_ERROR
         status = 0
         stats = _Stats()
