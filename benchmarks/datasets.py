@@ -1,0 +1,306 @@
+"""Benchmark sequences on disk and the files TrackEval reads: :class:`Sequence`, :func:`load_sequences`.
+
+Two layouts are supported:
+
+- **KITTI tracking** (Geiger et al., CVPR 2012): ground truth ``label_02/NNNN.txt``
+  (0-based frames) and a seqmap ``evaluate_tracking.seqmap.<split>`` whose rows are
+  ``seq empty first_frame last_frame_exclusive``. The frame rate (10 Hz) comes from
+  the benchmark config.
+- **MOTChallenge** (MOT15/16/17/20; Milan et al. 2016, Dendorfer et al. 2020):
+  ``SEQ/gt/gt.txt`` (1-based frames), ``SEQ/det/det.txt`` and ``SEQ/seqinfo.ini``
+  (``frameRate``, ``seqLength``, ``imDir``).
+
+**Sub-ranges.** A :class:`Sequence` covers the frames ``first_frame..last_frame``
+(inclusive, in the dataset's own numbering). :func:`write_eval_gt` writes the
+ground truth of exactly that range, renumbered so that ``first_frame`` becomes the
+layout's first frame (0 for KITTI, 1 for MOT), together with a seqmap and (MOT)
+a ``seqinfo.ini`` whose length is the range's; :func:`write_eval_tracker` shifts
+a tracker's results the same way. TrackEval then scores only that range: both
+``Kitti2DBox`` and ``MotChallenge2DBox`` take the number of timesteps of a
+sequence from that seqmap / ``seqinfo.ini`` (``seq_lengths``) and reject rows
+outside ``0..length-1`` / ``1..length``. This is how the MOT17 validation half
+(ByteTrack's ``gt_val_half.txt``: frames ``L//2 + 2 .. L``) is evaluated. The files
+are written under the benchmark's output folder, never next to the dataset.
+"""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.config import BenchmarkConfig
+from detectors.files import KITTI_FIRST_FRAME, MOT_FIRST_FRAME
+
+__all__ = [
+    "DatasetError",
+    "Sequence",
+    "load_sequences",
+    "read_seqinfo",
+    "write_eval_gt",
+    "write_eval_tracker",
+]
+
+#: Name of the seqmap file ``write_eval_gt`` writes (KITTI: ``evaluate_tracking.seqmap.<EVAL_SPLIT>``).
+EVAL_SPLIT = "bench"
+#: Columns of a KITTI seqmap row: ``seq empty first_frame last_frame_exclusive``.
+_SEQMAP_COLUMNS = 4
+
+
+class DatasetError(ValueError):
+    """A dataset file is missing or malformed; the message names the file (and the line)."""
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """One sequence of a benchmark, restricted to a frame range.
+
+    Attributes:
+        name: sequence name (``0000``, ``MOT17-02-FRCNN``).
+        first_frame: first frame evaluated, in the dataset's numbering (inclusive).
+        last_frame: last frame evaluated (inclusive).
+        base_frame: the layout's first frame number: 0 (KITTI) or 1 (MOT).
+        frame_rate: frames per second.
+        gt_path: ground-truth file.
+        detections_path: detection file, or None in detector-driven mode.
+        image_dir: frame folder (detector-driven mode), or None.
+        seqinfo: MOT ``[Sequence]`` entries (empty for KITTI), copied into the eval ``seqinfo.ini``.
+    """
+
+    name: str
+    first_frame: int
+    last_frame: int
+    base_frame: int
+    frame_rate: float
+    gt_path: Path
+    detections_path: Path | None = None
+    image_dir: Path | None = None
+    seqinfo: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def frames(self) -> range:
+        """The frame numbers of the range, in order."""
+        return range(self.first_frame, self.last_frame + 1)
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames in the range."""
+        return self.last_frame - self.first_frame + 1
+
+    def timestamp(self, frame: int) -> float:
+        """Capture time in seconds of ``frame``: 0-based frame index divided by the frame rate."""
+        return (frame - self.base_frame) / self.frame_rate
+
+
+def read_seqinfo(path: Path) -> dict[str, str]:
+    """The ``[Sequence]`` section of a MOTChallenge ``seqinfo.ini``.
+
+    Raises:
+        DatasetError: the file is missing, is not an INI file, lacks ``[Sequence]`` or
+            lacks ``seqLength``/``frameRate`` (the message names the file).
+    """
+    if not path.is_file():
+        raise DatasetError(f"{path}: seqinfo.ini not found")
+    parser = configparser.ConfigParser()
+    parser.optionxform = str
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except configparser.Error as error:
+        raise DatasetError(f"{path}: not a valid seqinfo.ini: {str(error).splitlines()[0]}") from None
+    if not parser.has_section("Sequence"):
+        raise DatasetError(f"{path}: no [Sequence] section")
+    info = dict(parser["Sequence"])
+    for key in ("seqLength", "frameRate"):
+        if key not in info:
+            raise DatasetError(f"{path}: [Sequence] has no {key}")
+    return info
+
+
+def _positive(path: Path, key: str, value: str, kind: type) -> float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise DatasetError(f"{path}: {key} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise DatasetError(f"{path}: {key} must be positive, got {value!r}")
+    return number
+
+
+def _read_kitti_seqmap(path: Path) -> dict[str, tuple[int, int]]:
+    """``seq -> (first_frame, last_frame_inclusive)`` from a KITTI seqmap."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: seqmap not found")
+    rows = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != _SEQMAP_COLUMNS:
+            raise DatasetError(
+                f"{path}:{number}: expected 'seq empty first_frame last_frame_exclusive', got {line.strip()!r}"
+            )
+        try:
+            first, end = int(fields[2]), int(fields[3])
+        except ValueError:
+            raise DatasetError(f"{path}:{number}: frame numbers must be integers, got {line.strip()!r}") from None
+        if not 0 <= first < end:
+            raise DatasetError(f"{path}:{number}: need 0 <= first_frame < last_frame_exclusive, got {first}, {end}")
+        rows[fields[0]] = (first, end - 1)
+    return rows
+
+
+def _read_mot_seqmap(path: Path) -> list[str]:
+    """Sequence names of a MOTChallenge seqmap (``name`` header, one sequence per line)."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: seqmap not found")
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    if not lines or lines[0] != "name":
+        raise DatasetError(f"{path}:1: a MOTChallenge seqmap starts with the header line 'name'")
+    return [line for line in lines[1:] if line]
+
+
+def _image_frames(image_dir: Path) -> tuple[int, int]:
+    """``(first, last)`` frame numbers of the images in ``image_dir`` (names are frame numbers)."""
+    if not image_dir.is_dir():
+        raise DatasetError(f"{image_dir}: image folder not found")
+    numbers = sorted(int(p.stem) for p in image_dir.iterdir() if p.is_file() and p.stem.isdigit())
+    if not numbers:
+        raise DatasetError(f"{image_dir}: no images named by frame number")
+    if numbers != list(range(numbers[0], numbers[-1] + 1)):
+        raise DatasetError(f"{image_dir}: frames {numbers[0]}..{numbers[-1]} have gaps")
+    return numbers[0], numbers[-1]
+
+
+def _val_half(first: int, last: int) -> tuple[int, int]:
+    """ByteTrack's validation half: the 0-based indices ``L//2 + 1 .. L - 1`` of a sequence of length ``L``."""
+    length = last - first + 1
+    return first + length // 2 + 1, last
+
+
+def load_sequences(bench: BenchmarkConfig, names: tuple[str, ...] | list[str] | None = None) -> list[Sequence]:
+    """The benchmark's sequences, each restricted to ``bench.frame_range``.
+
+    Args:
+        bench: the benchmark.
+        names: only these sequences (in this order); None: ``bench.sequences``, or
+            every sequence of ``bench.seqmap``.
+
+    Raises:
+        DatasetError: a seqmap, ``seqinfo.ini``, ground-truth, detection file or image
+            folder is missing or malformed, or a requested sequence is not in the
+            benchmark (each message names the file or the sequence).
+    """
+    kitti_map = _read_kitti_seqmap(bench.root_path / bench.seqmap) if bench.format == "kitti" and bench.seqmap else {}
+    available: list[str] = list(bench.sequences)
+    if not available:
+        seqmap = bench.root_path / bench.seqmap
+        available = list(kitti_map) if bench.format == "kitti" else _read_mot_seqmap(seqmap)
+    chosen = list(names) if names else available
+    unknown = [name for name in chosen if name not in available]
+    if unknown:
+        raise DatasetError(
+            f"{bench.source}: unknown sequence(s) {', '.join(unknown)}; available: {', '.join(available)}"
+        )
+    return [_sequence(bench, name, kitti_map) for name in chosen]
+
+
+def _sequence(bench: BenchmarkConfig, name: str, kitti_map: dict[str, tuple[int, int]]) -> Sequence:
+    gt_path = bench.path(bench.gt, name)
+    if not gt_path.is_file():
+        raise DatasetError(f"{gt_path}: ground truth of sequence {name} not found")
+    seqinfo: dict[str, str] = {}
+    if bench.format == "kitti":
+        base = KITTI_FIRST_FRAME
+        if name not in kitti_map:
+            raise DatasetError(f"{bench.root_path / bench.seqmap}: sequence {name} is not in the seqmap")
+        first, last = kitti_map[name]
+        frame_rate = float(bench.frame_rate)
+    else:
+        base = MOT_FIRST_FRAME
+        seqinfo_path = bench.path(bench.seqinfo, name)
+        seqinfo = read_seqinfo(seqinfo_path)
+        length = int(_positive(seqinfo_path, "seqLength", seqinfo["seqLength"], int))
+        first, last = base, base + length - 1
+        frame_rate = bench.frame_rate or _positive(seqinfo_path, "frameRate", seqinfo["frameRate"], float)
+    image_dir = None
+    if bench.detector is not None:
+        template = bench.images or "{seq}/" + seqinfo.get("imDir", "img1")
+        image_dir = bench.path(template, name)
+    if bench.frame_range == "val_half":
+        first, last = _val_half(first, last)
+    elif bench.frame_range == "images":
+        first, last = _image_frames(image_dir)
+    detections_path = None
+    if bench.detections:
+        detections_path = bench.path(bench.detections, name)
+        if not detections_path.is_file():
+            raise DatasetError(f"{detections_path}: detection file of sequence {name} not found")
+    return Sequence(
+        name=name,
+        first_frame=first,
+        last_frame=last,
+        base_frame=base,
+        frame_rate=float(frame_rate),
+        gt_path=gt_path,
+        detections_path=detections_path,
+        image_dir=image_dir,
+        seqinfo=tuple(seqinfo.items()),
+    )
+
+
+def _shift_rows(src: Path, dst: Path, sequence: Sequence, separator: str | None) -> int:
+    """Copy the rows of ``src`` inside the sequence's range to ``dst`` with frames renumbered; return the count."""
+    shift = sequence.base_frame - sequence.first_frame
+    joiner = " " if separator is None else separator
+    out = []
+    for number, line in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.strip().split(separator)
+        if not fields or not fields[0]:
+            continue
+        try:
+            frame = int(float(fields[0]))
+        except ValueError:
+            raise DatasetError(f"{src}:{number}: frame number is not a number: {fields[0]!r}") from None
+        if sequence.first_frame <= frame <= sequence.last_frame:
+            out.append(joiner.join([str(frame + shift), *fields[1:]]) + "\n")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text("".join(out), encoding="utf-8")
+    return len(out)
+
+
+def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Path) -> Path:
+    """Write a TrackEval ground-truth folder for ``sequences`` (each cut to its range) under ``folder``.
+
+    KITTI: ``folder/label_02/<seq>.txt`` and ``folder/evaluate_tracking.seqmap.bench``
+    (for ``Kitti2DBox`` with ``GT_FOLDER=folder``, ``SPLIT_TO_EVAL='bench'``). MOT:
+    ``folder/<seq>/gt/gt.txt``, ``folder/<seq>/seqinfo.ini`` and ``folder/seqmap.txt``
+    (for ``MotChallenge2DBox`` with ``SKIP_SPLIT_FOL=True`` and ``SEQMAP_FILE``).
+
+    Returns:
+        ``folder``.
+
+    Raises:
+        DatasetError: a ground-truth row has a non-numeric frame (names file and line).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if bench.format == "kitti":
+        lines = []
+        for seq in sequences:
+            _shift_rows(seq.gt_path, folder / "label_02" / f"{seq.name}.txt", seq, None)
+            lines.append(f"{seq.name} empty {0:06d} {seq.num_frames:06d}\n")
+        (folder / f"evaluate_tracking.seqmap.{EVAL_SPLIT}").write_text("".join(lines), encoding="utf-8")
+        return folder
+    for seq in sequences:
+        _shift_rows(seq.gt_path, folder / seq.name / "gt" / "gt.txt", seq, ",")
+        parser = configparser.ConfigParser()
+        parser.optionxform = str
+        parser["Sequence"] = {**dict(seq.seqinfo), "seqLength": str(seq.num_frames)}
+        with (folder / seq.name / "seqinfo.ini").open("w", encoding="utf-8") as handle:
+            parser.write(handle, space_around_delimiters=False)
+    (folder / "seqmap.txt").write_text("name\n" + "".join(f"{s.name}\n" for s in sequences), encoding="utf-8")
+    return folder
+
+
+def write_eval_tracker(bench: BenchmarkConfig, sequence: Sequence, results: Path, dst: Path) -> None:
+    """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt."""
+    _shift_rows(results, dst, sequence, None if bench.format == "kitti" else ",")

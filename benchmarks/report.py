@@ -1,0 +1,176 @@
+"""Benchmark outputs: the markdown table, the CSV files, the PNG chart, and :func:`report` (the one printout).
+
+Speed columns:
+
+- ``update fps``: frames per second of the tracker's ``update()`` alone: frames
+  divided by the wall-clock seconds spent inside ``update()`` (``time.perf_counter``),
+  single-threaded; reading detections and writing results are not counted;
+- ``dets/frame``: mean number of detections passed to ``update()`` per frame;
+- ``e2e fps`` (detector-driven mode only): frames divided by the seconds of reading
+  the image, detecting and ``update()`` together.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from benchmarks.evaluate import METRICS
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "RunStats",
+    "library_versions",
+    "markdown_table",
+    "report",
+    "write_chart",
+    "write_csv",
+]
+
+#: Python distributions whose versions head every report.
+DISTRIBUTIONS = (
+    "vtrack",
+    "numpy",
+    "scipy",
+    "trackeval",
+    "trackers",
+    "supervision",
+    "boxmot",
+    "lapx",
+    "torch",
+    "ultralytics",
+)
+#: Decimals shown for metrics (TrackEval's own tables show 3).
+METRIC_DECIMALS = 3
+#: Chart size in inches and resolution in dots per inch.
+CHART_SIZE = (13.0, 4.2)
+CHART_DPI = 120
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Counts and timings of one backend over one or more sequences.
+
+    Attributes:
+        frames: frames fed to ``update()``.
+        detections: detections fed to ``update()`` (after any class filter).
+        update_seconds: wall-clock seconds inside ``update()``.
+        detect_seconds: seconds of reading frames and detecting (detector-driven mode), else None.
+    """
+
+    frames: int
+    detections: int
+    update_seconds: float
+    detect_seconds: float | None = None
+
+    def __add__(self, other: RunStats) -> RunStats:
+        detect = None
+        if self.detect_seconds is not None and other.detect_seconds is not None:
+            detect = self.detect_seconds + other.detect_seconds
+        return RunStats(
+            self.frames + other.frames,
+            self.detections + other.detections,
+            self.update_seconds + other.update_seconds,
+            detect,
+        )
+
+    @property
+    def update_fps(self) -> float:
+        """Frames per second of ``update()`` alone (inf when it took no measurable time)."""
+        return self.frames / self.update_seconds if self.update_seconds > 0 else math.inf
+
+    @property
+    def dets_per_frame(self) -> float:
+        """Mean detections per frame."""
+        return self.detections / self.frames if self.frames else 0.0
+
+    @property
+    def e2e_fps(self) -> float | None:
+        """End-to-end frames per second (read + detect + update), detector-driven mode only."""
+        if self.detect_seconds is None:
+            return None
+        return self.frames / (self.detect_seconds + self.update_seconds)
+
+
+def library_versions() -> dict[str, str]:
+    """``{"python": ..., distribution: version or "not installed"}`` for :data:`DISTRIBUTIONS`."""
+    versions = {"python": platform.python_version()}
+    for name in DISTRIBUTIONS:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _cell(value: float | int | None, decimals: int) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{decimals}f}"
+
+
+def markdown_table(rows: Sequence[tuple[str, dict[str, float], RunStats]]) -> str:
+    """A markdown table: one row per ``(backend, metrics, stats)``.
+
+    Columns: backend, the :data:`~benchmarks.evaluate.METRICS`, update fps, dets/frame,
+    and e2e fps when any row has detector timings.
+    """
+    with_e2e = any(stats.detect_seconds is not None for _, _, stats in rows)
+    header = ["backend", *METRICS, "update fps", "dets/frame", *(["e2e fps"] if with_e2e else [])]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    for backend, metrics, stats in rows:
+        cells = [backend, *(_cell(metrics[m], METRIC_DECIMALS) for m in METRICS)]
+        cells += [_cell(stats.update_fps, 1), _cell(stats.dets_per_frame, 1)]
+        if with_e2e:
+            cells.append(_cell(stats.e2e_fps, 2))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    """Write ``rows`` under ``header`` as CSV to ``path``; return ``path``."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_chart(path: Path, title: str, rows: Sequence[tuple[str, dict[str, float], RunStats]]) -> Path:
+    """A PNG with three bar charts per backend: HOTA (%), IDF1 (%) and update frames/s."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [backend for backend, _, _ in rows]
+    panels = [
+        ("HOTA (%)", [metrics["HOTA"] for _, metrics, _ in rows]),
+        ("IDF1 (%)", [metrics["IDF1"] for _, metrics, _ in rows]),
+        ("update() frames/s (1 thread)", [stats.update_fps for _, _, stats in rows]),
+    ]
+    figure, axes = plt.subplots(1, len(panels), figsize=CHART_SIZE, constrained_layout=True)
+    for axis, (label, values) in zip(axes, panels, strict=True):
+        bars = axis.barh(names, values, color="tab:blue")
+        axis.bar_label(bars, labels=[f"{v:.1f}" for v in values], padding=2, fontsize=8)
+        axis.set_xlabel(label)
+        axis.invert_yaxis()
+        axis.set_xlim(0, max(values) * 1.2 if values and max(values) > 0 else 1)
+    figure.suptitle(title)
+    figure.savefig(path, dpi=CHART_DPI)
+    plt.close(figure)
+    return path
+
+
+def report(text: str) -> None:
+    """Print a benchmark's result (the markdown report) to standard output: the harness's only printout."""
+    sys.stdout.write(text.rstrip("\n") + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,524 @@
+"""The benchmark harness: :func:`run_benchmark` runs tracker backends over a benchmark and scores them.
+
+For every (backend, sequence) pair:
+
+1. a fresh tracker is created with ``tracker.create(backend, settings)``, where the
+   settings are the benchmark's overrides for that backend plus, for backends whose
+   config has a ``frame_rate`` field (the peer libraries), the sequence's frame rate;
+2. each frame ``f`` of the sequence's range gets its detections (from the sequence's
+   detection file, or from the detector-driven cache) and is passed to
+   ``update(detections, timestamp)`` with ``timestamp = (f - first frame number of the
+   layout) / frame rate`` seconds; only the time inside ``update()`` is measured;
+3. the reported tracks are written in the evaluator's format (KITTI tracking rows of
+   type ``Car``/``Pedestrian``, or MOTChallenge rows) to ``OUT/results/<backend>/<seq>.txt``
+   in the dataset's own frame numbering;
+4. the pair is recorded in ``OUT/manifest.json`` under a key hashing the benchmark, the
+   sequence and its range, the detections (file contents or detector cache key), the
+   backend name and its full settings (with the peer library's version). A run with
+   ``resume`` skips every pair whose key is already recorded and whose result file
+   exists, so an interrupted run continues where it stopped.
+
+Then each backend is scored by TrackEval (:mod:`benchmarks.evaluate`) on ground truth
+cut to the sequences' ranges (:func:`benchmarks.datasets.write_eval_gt`), and the
+report is written: ``summary.md`` (command, versions, table, settings),
+``combined.csv``, ``per_sequence.csv`` and ``chart.png``.
+
+**Detector-driven mode** (benchmark ``detector:`` set): the detector runs over the
+sequence's frame folder once; its raw detections are cached as
+``<cache_dir>/<detector>-<key>/<seq>_<first>-<last>.csv`` (see :class:`DetectorCache`)
+with the detection time in a ``.json`` beside it. The key hashes the detector's full
+config and its resolved weights (and, per file, the image folder and the frame range),
+so later runs replay identical detections; the end-to-end frame rate reuses the
+detection time measured when the cache was written.
+
+**Threads.** The run holds BLAS/OpenMP pools to one thread (``threadpoolctl``) and
+calls ``torch.set_num_threads(1)`` when torch is loaded, so ``update fps`` is a
+single-threaded figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+import tracker
+from benchmarks.config import BenchmarkConfig, config_hash
+from benchmarks.datasets import Sequence, load_sequences, write_eval_gt, write_eval_tracker
+from benchmarks.evaluate import COMBINED, METRICS, evaluate
+from benchmarks.peers import register_peers
+from benchmarks.report import RunStats, library_versions, markdown_table, report, write_chart, write_csv
+from detectors.files import FileDetections
+from tracker.app.writers import format_mot_row, mot_rows
+from tracker.config import from_mapping, to_dict
+from tracker.registry import config_class
+from tracker.types import Detections, Tracks
+
+__all__ = ["BenchOptions", "BenchResult", "DetectorCache", "OutputExistsError", "default_cache_dir", "run_benchmark"]
+
+logger = logging.getLogger(__name__)
+
+#: Name of the run's record in the output folder (pairs done, their keys and timings, cached scores).
+MANIFEST = "manifest.json"
+#: Version of the manifest layout; a different one is never resumed from.
+MANIFEST_VERSION = 1
+#: KITTI tracking result row: frame id type truncated occluded alpha x1 y1 x2 y2 h w l X Y Z rot_y score,
+#: with the 3D fields set to KITTI's "unknown" values.
+_KITTI_ROW = (
+    "{frame} {id} {type} -1 -1 -10 {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} -1 -1 -1 -1000 -1000 -1000 -10 {score:.4f}"
+)
+#: Class id written in MOTChallenge result rows (TrackEval's MOT reader accepts -1 or 1 for pedestrians).
+_MOT_RESULT_CLASS = -1
+#: Chunk size for hashing detection files, bytes.
+_HASH_CHUNK = 1 << 20
+_VTRACK_VERSION = library_versions()["vtrack"]
+#: Timing columns of the CSV files (see :class:`benchmarks.report.RunStats`).
+_STAT_COLUMNS = ("frames", "detections", "update_seconds", "update_fps", "dets_per_frame", "detect_seconds", "e2e_fps")
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/vtrack/detections`` (``~/.cache/vtrack/detections`` when unset)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vtrack" / "detections"
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder is not empty and neither ``resume`` nor ``exist_ok`` was given."""
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """How to run a benchmark.
+
+    Attributes:
+        trackers: backend names (``tracker.available()`` after :func:`register_peers`).
+        out: output folder.
+        resume: reuse the (backend, sequence) pairs already done in ``out``.
+        exist_ok: write into a non-empty ``out``, recomputing every pair.
+        sequences: only these sequences (empty: the benchmark's).
+        cache_dir: detector-driven mode: where detections are cached.
+        command: the command line, written at the top of the report.
+        progress: show a tqdm progress bar on standard error.
+    """
+
+    trackers: tuple[str, ...]
+    out: Path
+    resume: bool = False
+    exist_ok: bool = False
+    sequences: tuple[str, ...] = ()
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    command: str = ""
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What :func:`run_benchmark` produced.
+
+    Attributes:
+        combined: backend -> combined metrics (:data:`~benchmarks.evaluate.METRICS`).
+        per_sequence: backend -> sequence -> metrics.
+        stats: backend -> :class:`~benchmarks.report.RunStats` over all sequences.
+        computed: the (backend, sequence) pairs run now (not taken from a previous run).
+        markdown: the report's text (also in ``summary.md``).
+        files: name -> path of each written report file.
+    """
+
+    combined: dict[str, dict[str, float]]
+    per_sequence: dict[str, dict[str, dict[str, float]]]
+    stats: dict[str, RunStats]
+    computed: list[tuple[str, str]]
+    markdown: str
+    files: dict[str, Path]
+
+
+# Detections -------------------------------------------------------------------------------------
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def _load_file_detections(bench: BenchmarkConfig, seq: Sequence) -> FileDetections:
+    path = seq.detections_path
+    if bench.detection_format == "mot":
+        return FileDetections.from_mot(path, class_id=bench.class_id)
+    if bench.detection_format == "kitti_csv":
+        return FileDetections.from_kitti_csv(path, class_id=bench.class_id)
+    return FileDetections.from_kitti_label(path, types=(bench.eval_class,), class_id=bench.class_id)
+
+
+class DetectorCache:
+    """Detector-driven detections: the benchmark's detector run once per sequence, cached as CSV.
+
+    The cache folder ``<cache_dir>/<detector>-<key>`` is keyed by the detector's full
+    config and its resolved weights; each sequence is ``<seq>_<first>-<last>.csv``
+    (:meth:`detectors.files.FileDetections.to_csv`, frames in the dataset's numbering)
+    with a ``.json`` holding the image folder, the range, and the seconds spent reading
+    frames and detecting (torch limited to one thread). The detector is loaded on the
+    first cache miss only, followed by one untimed warm-up inference on a blank
+    ``imgsz`` x ``imgsz`` image, so model loading and lazy initialisation are not timed.
+
+    Raises:
+        tracker.config.ConfigError: the benchmark's detector config is invalid.
+    """
+
+    def __init__(self, bench: BenchmarkConfig, cache_dir: Path) -> None:
+        from detectors.yolo import YOLODetectorConfig, resolve_weights
+
+        self._config = from_mapping(YOLODetectorConfig, bench.detector.config, source=bench.source)
+        self._identity = {
+            "detector": bench.detector.name,
+            "config": to_dict(self._config),
+            "weights": resolve_weights(self._config.weights),
+        }
+        self.folder = cache_dir / f"{bench.detector.name}-{config_hash(self._identity)}"
+        self._detector: Any = None
+
+    def key(self, seq: Sequence) -> str:
+        """The cache key of ``seq``'s detections: detector identity, image folder and frame range."""
+        frames = [seq.first_frame, seq.last_frame]
+        return config_hash({**self._identity, "images": str(seq.image_dir), "frames": frames})
+
+    def load(self, seq: Sequence) -> tuple[FileDetections, float]:
+        """``(detections, detect_seconds)`` of ``seq``, from the cache or by running the detector."""
+        stem = f"{seq.name}_{seq.first_frame}-{seq.last_frame}"
+        csv_path, meta_path = self.folder / f"{stem}.csv", self.folder / f"{stem}.json"
+        if csv_path.is_file() and meta_path.is_file():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("key") == self.key(seq):
+                logger.info("%s: detections from the cache %s", seq.name, csv_path)
+                return FileDetections.from_kitti_csv(csv_path), float(meta["detect_seconds"])
+        frames, seconds = self._detect(seq)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        FileDetections(frames, source=str(csv_path)).to_csv(csv_path)
+        meta = {**self._identity, "key": self.key(seq), "images": str(seq.image_dir), "detect_seconds": seconds}
+        meta["frames"] = [seq.first_frame, seq.last_frame]
+        meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return FileDetections.from_kitti_csv(csv_path), seconds
+
+    def _detect(self, seq: Sequence) -> tuple[dict[int, Detections], float]:
+        from detectors.yolo import YOLODetector
+        from tracker.app.sources import FolderSource, SourceConfig
+
+        if self._detector is None:
+            self._detector = YOLODetector(self._config)
+            sys.modules["torch"].set_num_threads(1)
+            self._detector(np.zeros((self._config.imgsz, self._config.imgsz, 3), dtype=np.uint8))
+        source = FolderSource(seq.image_dir, SourceConfig(fps=seq.frame_rate))
+        numbers = [int(path.stem) for path in source.files]
+        frames: dict[int, Detections] = {}
+        seconds = 0.0
+        with source:
+            start = time.perf_counter()
+            for number, frame in zip(numbers, source, strict=True):
+                if number > seq.last_frame:
+                    break
+                if number >= seq.first_frame:
+                    frames[number] = self._detector(frame.image)
+                    seconds += time.perf_counter() - start
+                start = time.perf_counter()
+        logger.info("%s: detected %d frames in %.2f s", seq.name, len(frames), seconds)
+        return frames, seconds
+
+
+# Running one pair -------------------------------------------------------------------------------
+
+
+def _make_tracker(bench: BenchmarkConfig, backend: str, seq: Sequence) -> tuple[tracker.Tracker, dict[str, Any]]:
+    """A fresh tracker for ``seq`` and its full settings (config, library and version)."""
+    settings = bench.tracker_settings(backend)
+    if "frame_rate" in {f.name for f in dataclasses.fields(config_class(backend))}:
+        settings.setdefault("frame_rate", seq.frame_rate)
+    instance = tracker.create(backend, settings)
+    config = from_mapping(config_class(backend), settings, source=f"{bench.source}: trackers.{backend}")
+    record: dict[str, Any] = {"config": to_dict(config), "library": "vtrack", "version": _VTRACK_VERSION}
+    record.update(getattr(instance, "settings", {}))
+    return instance, record
+
+
+def _result_lines(bench: BenchmarkConfig, frame: int, tracks: Tracks) -> list[str]:
+    if bench.format == "kitti":
+        kind = bench.eval_class.capitalize()
+        rows = zip(tracks.ids.tolist(), tracks.xyxy.tolist(), tracks.scores.tolist(), strict=True)
+        return [
+            _KITTI_ROW.format(frame=frame, id=track_id, type=kind, x1=b[0], y1=b[1], x2=b[2], y2=b[3], score=score)
+            for track_id, b, score in rows
+        ]
+    return [format_mot_row(row._replace(class_id=_MOT_RESULT_CLASS)) for row in mot_rows(frame, tracks)]
+
+
+def _run_pair(
+    bench: BenchmarkConfig, seq: Sequence, instance: tracker.Tracker, detections: FileDetections, path: Path
+) -> RunStats:
+    keep = np.asarray(bench.keep_class_ids, dtype=np.int64)
+    lines: list[str] = []
+    seconds = 0.0
+    count = 0
+    for frame in seq.frames:
+        dets = detections[frame]
+        if len(keep):
+            dets = dets[np.isin(dets.class_ids, keep)]
+        count += len(dets)
+        start = time.perf_counter()
+        tracks = instance.update(dets, seq.timestamp(frame))
+        seconds += time.perf_counter() - start
+        lines.extend(_result_lines(bench, frame, tracks))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return RunStats(frames=seq.num_frames, detections=count, update_seconds=seconds)
+
+
+# Output folder and manifest ---------------------------------------------------------------------
+
+
+def _prepare_out(options: BenchOptions) -> dict[str, Any]:
+    out = options.out
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: exists and is not a folder")
+    non_empty = out.is_dir() and any(out.iterdir())
+    if non_empty and not (options.resume or options.exist_ok):
+        raise OutputExistsError(f"{out}: output folder is not empty; pass --resume to continue or --exist-ok to redo")
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    if options.resume and manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("version") == MANIFEST_VERSION:
+            return manifest
+        logger.warning(
+            "%s: manifest layout %s is not %s; recomputing", manifest_path, manifest.get("version"), MANIFEST_VERSION
+        )
+    return {"version": MANIFEST_VERSION, "pairs": {}, "evaluations": {}}
+
+
+def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    path = out / MANIFEST
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _bench_identity(bench: BenchmarkConfig) -> dict[str, Any]:
+    identity = to_dict(bench)
+    for key in ("source", "trackers", "sequences"):
+        identity.pop(key)
+    return identity
+
+
+# The harness ------------------------------------------------------------------------------------
+
+
+def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
+    """Run ``options.trackers`` over ``bench``, score them with TrackEval and write the report.
+
+    Args:
+        bench: the benchmark (see :mod:`benchmarks.config`).
+        options: backends, output folder, resume behaviour, sequence subset.
+
+    Returns:
+        The metrics, timings and written files (see :class:`BenchResult`).
+
+    Raises:
+        OutputExistsError: ``options.out`` is not empty and neither ``resume`` nor
+            ``exist_ok`` is set.
+        ValueError: an unknown backend name (the message lists the available ones).
+        ModuleNotFoundError: a peer backend's library is not installed.
+        benchmarks.datasets.DatasetError: a dataset file is missing or malformed.
+        detectors.files.DetectionFileError: a malformed detection row (file and line).
+        benchmarks.evaluate.EvaluationError: TrackEval rejected the results.
+    """
+    register_peers()
+    unknown = [name for name in options.trackers if name not in tracker.available()]
+    if unknown or not options.trackers:
+        raise ValueError(
+            f"unknown tracker backend(s) {', '.join(unknown) or '(none given)'}; "
+            f"available: {', '.join(tracker.available())}"
+        )
+    sequences = load_sequences(bench, list(options.sequences) or None)
+    manifest = _prepare_out(options)
+    out = options.out
+    bench_id = config_hash(_bench_identity(bench))
+    with threadpool_limits(limits=1):
+        for backend in options.trackers:
+            _make_tracker(bench, backend, sequences[0])
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
+        computed = _run_pairs(bench, options, sequences, manifest, bench_id)
+    combined, per_sequence, stats = _evaluate_all(bench, options, sequences, manifest)
+    _save_manifest(out, manifest)
+    markdown, files = _write_report(bench, options, sequences, manifest, combined, per_sequence, stats)
+    report(markdown)
+    return BenchResult(combined, per_sequence, stats, computed, markdown, files)
+
+
+def _run_pairs(
+    bench: BenchmarkConfig,
+    options: BenchOptions,
+    sequences: list[Sequence],
+    manifest: dict[str, Any],
+    bench_id: str,
+) -> list[tuple[str, str]]:
+    computed = []
+    detector_cache = DetectorCache(bench, options.cache_dir) if bench.detector else None
+    total = len(sequences) * len(options.trackers)
+    with tqdm(total=total, desc=f"bench {bench.name}", unit="run", disable=not options.progress) as bar:
+        for seq in sequences:
+            source_key = detector_cache.key(seq) if detector_cache else _file_digest(seq.detections_path)
+            loaded: tuple[FileDetections, float | None] | None = None
+            for backend in options.trackers:
+                bar.set_postfix_str(f"{backend} {seq.name}")
+                instance, settings = _make_tracker(bench, backend, seq)
+                identity = {
+                    "benchmark": bench_id,
+                    "sequence": [seq.name, seq.first_frame, seq.last_frame],
+                    "detections": source_key,
+                    "backend": backend,
+                    "settings": settings,
+                }
+                key = config_hash(identity)
+                result_path = options.out / "results" / backend / f"{seq.name}.txt"
+                entry = manifest["pairs"].get(f"{backend}/{seq.name}")
+                if entry and entry["key"] == key and result_path.is_file():
+                    logger.info("%s on %s: done in a previous run, skipped", backend, seq.name)
+                    bar.update()
+                    continue
+                if loaded is None:
+                    loaded = detector_cache.load(seq) if detector_cache else (_load_file_detections(bench, seq), None)
+                detections, detect_seconds = loaded
+                stats = _run_pair(bench, seq, instance, detections, result_path)
+                manifest["pairs"][f"{backend}/{seq.name}"] = {
+                    "key": key,
+                    "settings": settings,
+                    "stats": dataclasses.asdict(dataclasses.replace(stats, detect_seconds=detect_seconds)),
+                }
+                _save_manifest(options.out, manifest)
+                computed.append((backend, seq.name))
+                bar.update()
+    return computed
+
+
+def _evaluate_all(
+    bench: BenchmarkConfig, options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]], dict[str, RunStats]]:
+    out = options.out
+    gt_folder = out / "eval" / "gt"
+    shutil.rmtree(gt_folder, ignore_errors=True)
+    write_eval_gt(bench, sequences, gt_folder)
+    combined, per_sequence, stats = {}, {}, {}
+    for backend in options.trackers:
+        entries = [manifest["pairs"][f"{backend}/{seq.name}"] for seq in sequences]
+        stats[backend] = sum((RunStats(**entry["stats"]) for entry in entries[1:]), RunStats(**entries[0]["stats"]))
+        key = config_hash([entry["key"] for entry in entries])
+        cached = manifest["evaluations"].get(backend)
+        if cached is None or cached["key"] != key:
+            trackers_folder = out / "eval" / "trackers"
+            data = trackers_folder / backend / "data"
+            shutil.rmtree(data, ignore_errors=True)
+            for seq in sequences:
+                write_eval_tracker(bench, seq, out / "results" / backend / f"{seq.name}.txt", data / f"{seq.name}.txt")
+            cached = {"key": key, "metrics": evaluate(bench, gt_folder, trackers_folder, backend)}
+            manifest["evaluations"][backend] = cached
+        combined[backend] = cached["metrics"][COMBINED]
+        per_sequence[backend] = {seq.name: cached["metrics"][seq.name] for seq in sequences}
+    return combined, per_sequence, stats
+
+
+def _write_report(
+    bench: BenchmarkConfig,
+    options: BenchOptions,
+    sequences: list[Sequence],
+    manifest: dict[str, Any],
+    combined: dict[str, dict[str, float]],
+    per_sequence: dict[str, dict[str, dict[str, float]]],
+    stats: dict[str, RunStats],
+) -> tuple[str, dict[str, Path]]:
+    out = options.out
+    rows = [(backend, combined[backend], stats[backend]) for backend in options.trackers]
+    versions = library_versions()
+    frames = sum(seq.num_frames for seq in sequences)
+    source = f"detector `{bench.detector.name}` {dict(bench.detector.config)}" if bench.detector else bench.detections
+    settings = {
+        backend: manifest["pairs"][f"{backend}/{sequences[0].name}"]["settings"] for backend in options.trackers
+    }
+    lines = [
+        f"# vtrack bench: {bench.name}",
+        "",
+        f"Command: `{options.command}`" if options.command else "Command: (called from Python)",
+        "",
+        f"Date: {datetime.now(UTC).isoformat(timespec='seconds')} · machine: {platform_line()}",
+        "",
+        "Versions: " + ", ".join(f"{name} {v}" for name, v in versions.items() if v != "not installed"),
+        "",
+        f"Benchmark: `{bench.source}` ({bench.format}, class {bench.eval_class}, frame range {bench.frame_range}); "
+        f"{len(sequences)} sequences, {frames} frames; detections: {source}",
+        "",
+        "Scores: TrackEval (HOTA, DetA, AssA averaged over its 19 thresholds; MOTA, IDF1 in %; IDSW a count), "
+        "combined over the sequences. update fps: frames / seconds inside update(), one thread (for the peer "
+        "backends this includes the adapter's conversion to and from the library's types).",
+        "",
+        markdown_table(rows),
+        "",
+        "Settings (first sequence; frame_rate follows each sequence):",
+        "",
+        *(f"- `{backend}`: `{json.dumps(value, sort_keys=True)}`" for backend, value in settings.items()),
+    ]
+    markdown = "\n".join(lines) + "\n"
+    files = {"summary": out / "summary.md"}
+    files["summary"].write_text(markdown, encoding="utf-8")
+    stat_header = list(_STAT_COLUMNS)
+    files["combined"] = write_csv(
+        out / "combined.csv",
+        ["benchmark", "backend", *METRICS, *stat_header],
+        [[bench.name, backend, *(m[k] for k in METRICS), *_stat_cells(s)] for backend, m, s in rows],
+    )
+    per_rows = []
+    for backend in options.trackers:
+        for seq in sequences:
+            entry = manifest["pairs"][f"{backend}/{seq.name}"]
+            metrics = per_sequence[backend][seq.name]
+            seq_stats = RunStats(**entry["stats"])
+            per_rows.append(
+                [bench.name, backend, seq.name, seq.first_frame, seq.last_frame, *(metrics[k] for k in METRICS)]
+                + _stat_cells(seq_stats)
+            )
+    files["per_sequence"] = write_csv(
+        out / "per_sequence.csv",
+        ["benchmark", "backend", "sequence", "first_frame", "last_frame", *METRICS, *stat_header],
+        per_rows,
+    )
+    files["chart"] = write_chart(out / "chart.png", f"vtrack bench: {bench.name}", rows)
+    return markdown, files
+
+
+def _stat_cells(stats: RunStats) -> list[object]:
+    return [
+        stats.frames,
+        stats.detections,
+        stats.update_seconds,
+        stats.update_fps,
+        stats.dets_per_frame,
+        stats.detect_seconds,
+        stats.e2e_fps,
+    ]
+
+
+def platform_line() -> str:
+    """The machine in one line: OS, processor architecture and CPU count."""
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"

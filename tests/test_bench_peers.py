@@ -1,0 +1,72 @@
+"""Peer-library adapters (pip extra ``peers``) on a real KITTI sequence with its RRC detections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tracker
+from benchmarks.peers import PEERS, register_peers
+from detectors.files import FileDetections
+from tracker.boxes import iou_matrix
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+RRC = SHARED / "data" / "kitti_tracking" / "training" / "det_02_rrc" / "0000.txt"
+FRAMES = 154
+RATE = 10.0
+
+
+def _replay(name: str) -> list[tuple[tracker.Detections, tracker.Tracks]]:
+    register_peers()
+    detections = FileDetections.from_kitti_csv(RRC)
+    settings = {"frame_rate": RATE} if "frame_rate" in tracker.registry.config_class(name).__dataclass_fields__ else {}
+    instance = tracker.create(name, settings)
+    return [(detections[f], instance.update(detections[f], f / RATE)) for f in range(FRAMES)]
+
+
+@pytest.mark.parametrize("name", [n for n in PEERS if n.startswith("rf-")])
+def test_roboflow_backends_report_detection_boxes_with_det_index(name: str) -> None:
+    pytest.importorskip("trackers")
+    frames = _replay(name)
+    reported = 0
+    for dets, tracks in frames:
+        assert len(set(tracks.ids.tolist())) == len(tracks)
+        assert (tracks.det_index >= 0).all() and (tracks.det_index < max(len(dets), 1)).all()
+        np.testing.assert_allclose(tracks.xyxy, dets.xyxy[tracks.det_index], atol=1e-3)
+        np.testing.assert_allclose(tracks.scores, dets.scores[tracks.det_index])
+        reported += len(tracks)
+    assert reported > FRAMES, "a real sequence with cars must yield tracks"
+    ids = np.concatenate([t.ids for _, t in frames])
+    assert len(np.unique(ids)) < reported / 3, "IDs persist over frames"
+
+
+@pytest.mark.parametrize("name", [n for n in PEERS if n.startswith("boxmot-")])
+def test_boxmot_backends_map_tracks_to_their_detections(name: str) -> None:
+    pytest.importorskip("boxmot")
+    frames = _replay(name)
+    overlaps = []
+    for dets, tracks in frames:
+        assert len(set(tracks.ids.tolist())) == len(tracks)
+        if len(tracks):
+            assert (tracks.det_index >= 0).all() and (tracks.det_index < len(dets)).all()
+            overlaps.append(iou_matrix(tracks.xyxy, dets.xyxy)[np.arange(len(tracks)), tracks.det_index])
+    overlap = np.concatenate(overlaps)
+    assert len(overlap) > FRAMES
+    # The reported box is the library's Kalman estimate: it overlaps its detection at least as much as
+    # the loosest association gate of these trackers (IoU 0.2) and, on average, mostly coincides with it.
+    assert overlap.min() > 0.2 and overlap.mean() > 0.8
+
+
+def test_peer_settings_record_library_version_and_defaults() -> None:
+    boxmot = pytest.importorskip("boxmot")
+    register_peers()
+    instance = tracker.create("boxmot-botsort", frame_rate=RATE)
+    assert instance.settings["library"] == "boxmot" and instance.settings["version"] == boxmot.__version__
+    arguments = instance.settings["arguments"]
+    assert arguments["frame_rate"] == RATE and arguments["use_embeddings"] is False and arguments["use_cmc"] is False
+    assert arguments["track_buffer"] == 30, "library default kept"
+    assert all(value != repr(object()) for value in arguments.values())
+    with pytest.raises(tracker.ConfigError, match="unknown key 'min_score'"):
+        tracker.create("rf-sort", min_score=0.5)

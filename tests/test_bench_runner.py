@@ -1,0 +1,149 @@
+"""The benchmark harness end to end on short real sequences: results, report files, resume, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.config import load_benchmark
+from benchmarks.evaluate import METRICS
+from benchmarks.runner import BenchOptions, OutputExistsError, run_benchmark
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CONFIGS = REPO / "configs"
+KITTI_SEQUENCES = ("0000", "0003")
+
+
+def _options(out: Path, **changes: object) -> BenchOptions:
+    return replace(BenchOptions(trackers=("sort",), out=out, sequences=KITTI_SEQUENCES, progress=False), **changes)
+
+
+@pytest.fixture(scope="module")
+def kitti_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("bench") / "kitti"
+    return out, run_benchmark(load_benchmark(CONFIGS / "bench_kitti.yaml"), _options(out))
+
+
+def test_run_writes_results_table_csvs_and_chart(kitti_run: tuple[Path, object]) -> None:
+    out, result = kitti_run
+    assert result.computed == [("sort", "0000"), ("sort", "0003")]
+    combined = result.combined["sort"]
+    assert 50.0 < combined["HOTA"] < 95.0 and 50.0 < combined["IDF1"] < 100.0
+    assert result.stats["sort"].frames == 154 + 144
+    assert result.stats["sort"].update_fps > 0 and result.stats["sort"].dets_per_frame > 1
+    # Results are KITTI tracking rows (18 columns, type Car) of the sequence's frames.
+    rows = [line.split() for line in (out / "results" / "sort" / "0000.txt").read_text().splitlines()]
+    assert rows and all(len(r) == 18 and r[2] == "Car" for r in rows)
+    assert {int(r[0]) for r in rows} <= set(range(154))
+    summary = (out / "summary.md").read_text()
+    assert "Command:" in summary and "trackeval 1.3.0" in summary
+    assert "| backend | HOTA | DetA | AssA | MOTA | IDF1 | IDSW | update fps | dets/frame |" in summary
+    assert f"| sort | {combined['HOTA']:.3f} |" in summary
+    with (out / "combined.csv").open() as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert float(line["HOTA"]) == pytest.approx(combined["HOTA"])
+    with (out / "per_sequence.csv").open() as handle:
+        per_sequence = list(csv.DictReader(handle))
+    assert [r["sequence"] for r in per_sequence] == list(KITTI_SEQUENCES)
+    assert set(METRICS) <= set(per_sequence[0])
+    assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resume_skips_done_pairs_and_refuses_a_non_empty_out(kitti_run: tuple[Path, object]) -> None:
+    out, first = kitti_run
+    bench = load_benchmark(CONFIGS / "bench_kitti.yaml")
+    with pytest.raises(OutputExistsError, match="not empty"):
+        run_benchmark(bench, _options(out))
+    again = run_benchmark(bench, _options(out, resume=True))
+    assert again.computed == []
+    assert again.combined == first.combined
+    # An interrupted run: the manifest lacks one pair, which alone is redone.
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["pairs"]["sort/0003"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    partial = run_benchmark(bench, _options(out, resume=True))
+    assert partial.computed == [("sort", "0003")]
+    assert partial.combined["sort"]["HOTA"] == pytest.approx(first.combined["sort"]["HOTA"])
+
+
+def test_changed_tracker_settings_are_recomputed_on_resume(kitti_run: tuple[Path, object], tmp_path: Path) -> None:
+    out, first = kitti_run
+    copy = tmp_path / "kitti"
+    shutil.copytree(out, copy)
+    bench = replace(load_benchmark(CONFIGS / "bench_kitti.yaml"), trackers={"sort": {"min_hits": 1}})
+    changed = run_benchmark(bench, _options(copy, resume=True))
+    assert changed.computed == [("sort", "0000"), ("sort", "0003")]
+    assert changed.combined["sort"] != first.combined["sort"]
+
+
+def test_empty_detection_file_runs_and_scores_zero(tmp_path: Path) -> None:
+    name = "MOT17-09-FRCNN"
+    target = tmp_path / "data" / name
+    for part in ("gt/gt.txt", "seqinfo.ini"):
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHARED / "data" / "MOT17" / "train" / name / part, target / part)
+    (target / "det").mkdir()
+    (target / "det" / "det.txt").write_text("")
+    config = tmp_path / "bench.yaml"
+    config.write_text(
+        f'name: empty\nformat: mot\nroot: data\nsequences: [{name}]\ngt: "{{seq}}/gt/gt.txt"\n'
+        'detections: "{seq}/det/det.txt"\n'
+    )
+    result = run_benchmark(load_benchmark(config), _options(tmp_path / "out", sequences=()))
+    assert result.stats["sort"].frames == 525 and result.stats["sort"].detections == 0
+    assert result.combined["sort"]["HOTA"] == 0.0
+    assert (tmp_path / "out" / "results" / "sort" / f"{name}.txt").read_text() == ""
+
+
+def test_cli_main_runs_and_exits_2_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cli"
+    argv = ["--benchmark", str(CONFIGS / "bench_kitti.yaml"), "--trackers", "sort", "--out", str(out)]
+    argv += ["--sequences", "0003", "--no-progress"]
+    assert main(argv) == 0
+    assert "python -m benchmarks.cli --benchmark" in (out / "summary.md").read_text()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "output folder is not empty" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0
+    assert "| sort |" in capsys.readouterr().out
+    assert main([*argv, "--trackers", "sort,nonexistent", "--exist-ok"]) == 2
+    assert "unknown tracker backend(s) nonexistent" in capsys.readouterr().err
+
+
+def test_vtrack_bench_dispatches_here(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker.app.cli import main as vtrack
+
+    out = tmp_path / "vtrack"
+    argv = ["bench", "--benchmark", str(CONFIGS / "bench_mot17_yolox.yaml"), "--trackers", "sort"]
+    assert vtrack([*argv, "--out", str(out), "--sequences", "MOT17-09-FRCNN", "--no-progress"]) == 0
+    assert "| sort |" in capsys.readouterr().out
+    assert "Command: `vtrack " in (out / "summary.md").read_text()
+    with (out / "per_sequence.csv").open() as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["first_frame"], row["last_frame"], row["frames"]) == ("264", "525", "262")
+
+
+def test_detector_driven_mode_caches_detections(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("ultralytics")
+    bench = load_benchmark(CONFIGS / "bench_mot17_mini_yolo.yaml")
+    options = _options(tmp_path / "run1", sequences=("MOT17-02-FRCNN",), cache_dir=tmp_path / "cache")
+    first = run_benchmark(bench, options)
+    stats = first.stats["sort"]
+    assert stats.frames == 4 and stats.dets_per_frame > 3
+    assert stats.e2e_fps is not None and 0 < stats.e2e_fps < stats.update_fps
+    (cache,) = (tmp_path / "cache").iterdir()
+    assert sorted(p.name for p in cache.iterdir()) == ["MOT17-02-FRCNN_1-4.csv", "MOT17-02-FRCNN_1-4.json"]
+    with caplog.at_level(logging.INFO, logger="benchmarks.runner"):
+        second = run_benchmark(bench, replace(options, out=tmp_path / "run2"))
+    assert "detections from the cache" in caplog.text
+    assert second.combined == first.combined
+    assert second.stats["sort"].detect_seconds == stats.detect_seconds
+    assert "e2e fps" in second.markdown
