@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         type=_names,
         help="comma-separated backends: vtrack's (sort, ...) and the peer backends rf-sort, rf-bytetrack, rf-ocsort, "
-        "boxmot-bytetrack, boxmot-ocsort, boxmot-botsort (pip extra 'peers')",
+        "boxmot-bytetrack, boxmot-ocsort, boxmot-botsort (pip extra 'peers'); NAME@FILE.yaml runs NAME with the "
+        "config overrides in FILE.yaml, labelled NAME@FILE (ablations)",
     )
     parser.add_argument("--out", required=True, type=Path, help="output folder (must be empty unless --resume)")
     resume = parser.add_mutually_exclusive_group()
@@ -72,12 +73,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args`` (from :func:`add_arguments`); return the exit status."""
     from benchmarks.config import load_benchmark
     from benchmarks.evaluate import EvaluationError
-    from benchmarks.runner import BenchOptions, default_cache_dir, run_benchmark
+    from benchmarks.runner import BenchOptions, default_cache_dir, run_benchmark, variant
     from tracker.app import report
 
     command = getattr(args, "bench_command", None) or shlex.join(["vtrack", *sys.argv[1:]])
+    entries = [variant(entry) for entry in args.trackers]
     options = BenchOptions(
-        trackers=tuple(args.trackers),
+        trackers=tuple(label for label, _ in entries),
+        variants={label: path for label, path in entries if path is not None},
         out=args.out,
         resume=args.resume,
         exist_ok=args.exist_ok,

@@ -63,6 +63,7 @@ from benchmarks.evaluate import COMBINED, METRICS, evaluate
 from benchmarks.peers import register_peers
 from benchmarks.report import RunStats, library_versions, markdown_table, report, write_chart, write_csv
 from detectors.files import FileDetections
+from tracker.app.config import load_yaml
 from tracker.app.writers import format_mot_row, mot_rows
 from tracker.config import from_mapping, to_dict
 from tracker.registry import config_class
@@ -95,6 +96,10 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vtrack" / "detections"
 
 
+#: Separates a backend name from the YAML file of a variant's overrides in ``--trackers``.
+VARIANT_SEPARATOR = "@"
+
+
 class OutputExistsError(FileExistsError):
     """The output folder is not empty and neither ``resume`` nor ``exist_ok`` was given."""
 
@@ -104,7 +109,10 @@ class BenchOptions:
     """How to run a benchmark.
 
     Attributes:
-        trackers: backend names (``tracker.available()`` after :func:`register_peers`).
+        trackers: backend names (``tracker.available()`` after :func:`register_peers`), or
+            variants ``NAME@LABEL`` whose overrides are in ``variants``.
+        variants: variant label (``NAME@LABEL``) -> YAML file of config overrides applied
+            on top of the benchmark's settings for ``NAME`` (ablations, tuned settings).
         out: output folder.
         resume: reuse the (backend, sequence) pairs already done in ``out``.
         exist_ok: write into a non-empty ``out``, recomputing every pair.
@@ -116,6 +124,7 @@ class BenchOptions:
 
     trackers: tuple[str, ...]
     out: Path
+    variants: dict[str, Path] = field(default_factory=dict)
     resume: bool = False
     exist_ok: bool = False
     sequences: tuple[str, ...] = ()
@@ -242,13 +251,27 @@ class DetectorCache:
 # Running one pair -------------------------------------------------------------------------------
 
 
-def _make_tracker(bench: BenchmarkConfig, backend: str, seq: Sequence) -> tuple[tracker.Tracker, dict[str, Any]]:
+def variant(entry: str) -> tuple[str, Path | None]:
+    """Split a ``--trackers`` entry ``NAME`` or ``NAME@overrides.yaml`` into its label and YAML path.
+
+    The label of ``sort@configs/ablation/x.yaml`` is ``sort@x``.
+    """
+    name, _, path = entry.partition(VARIANT_SEPARATOR)
+    return (f"{name}{VARIANT_SEPARATOR}{Path(path).stem}", Path(path)) if path else (name, None)
+
+
+def _make_tracker(
+    bench: BenchmarkConfig, label: str, seq: Sequence, variants: dict[str, Path]
+) -> tuple[tracker.Tracker, dict[str, Any]]:
     """A fresh tracker for ``seq`` and its full settings (config, library and version)."""
+    backend = label.partition(VARIANT_SEPARATOR)[0]
     settings = bench.tracker_settings(backend)
+    if label in variants:
+        settings.update(load_yaml(variants[label]))
     if "frame_rate" in {f.name for f in dataclasses.fields(config_class(backend))}:
         settings.setdefault("frame_rate", seq.frame_rate)
     instance = tracker.create(backend, settings)
-    config = from_mapping(config_class(backend), settings, source=f"{bench.source}: trackers.{backend}")
+    config = from_mapping(config_class(backend), settings, source=f"{bench.source}: trackers.{label}")
     record: dict[str, Any] = {"config": to_dict(config), "library": "vtrack", "version": _VTRACK_VERSION}
     record.update(getattr(instance, "settings", {}))
     return instance, record
@@ -345,7 +368,12 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
         benchmarks.evaluate.EvaluationError: TrackEval rejected the results.
     """
     register_peers()
-    unknown = [name for name in options.trackers if name not in tracker.available()]
+    unknown = [
+        name
+        for name in options.trackers
+        if name.partition(VARIANT_SEPARATOR)[0] not in tracker.available()
+        or (VARIANT_SEPARATOR in name and name not in options.variants)
+    ]
     if unknown or not options.trackers:
         raise ValueError(
             f"unknown tracker backend(s) {', '.join(unknown) or '(none given)'}; "
@@ -357,7 +385,7 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
     bench_id = config_hash(_bench_identity(bench))
     with threadpool_limits(limits=1):
         for backend in options.trackers:
-            _make_tracker(bench, backend, sequences[0])
+            _make_tracker(bench, backend, sequences[0], options.variants)
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(1)
         computed = _run_pairs(bench, options, sequences, manifest, bench_id)
@@ -384,7 +412,7 @@ def _run_pairs(
             loaded: tuple[FileDetections, float | None] | None = None
             for backend in options.trackers:
                 bar.set_postfix_str(f"{backend} {seq.name}")
-                instance, settings = _make_tracker(bench, backend, seq)
+                instance, settings = _make_tracker(bench, backend, seq, options.variants)
                 identity = {
                     "benchmark": bench_id,
                     "sequence": [seq.name, seq.first_frame, seq.last_frame],
