@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from filterpy.kalman import KalmanFilter
 
-from tracker.boxes import xyxy_to_cxcysr
 from tracker.motion import KalmanConfig, KalmanMotion, MotionState
 
 KITTI = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti_tracking" / "training" / "label_02"
@@ -24,21 +23,47 @@ def kitti_vehicle_boxes(sequence: str) -> dict[int, dict[int, np.ndarray]]:
     return frames
 
 
-def filterpy_filter(model: KalmanMotion, box: np.ndarray) -> KalmanFilter:
-    kf = KalmanFilter(dim_x=7, dim_z=4)
-    kf.F = model.transition(DT)
-    kf.Q = model.process_noise(DT)
-    kf.H = np.eye(4, 7)
-    kf.R = model.measurement_noise.copy()
-    kf.P = model.initial_covariance.copy()
-    kf.x[:4, 0] = xyxy_to_cxcysr(box[None])[0]
+def height(z: np.ndarray, representation: str) -> float:
+    return float(z[3]) if representation == "cxcyah" else float(np.sqrt(max(z[2], 0.0) / z[3]))
+
+
+def filterpy_filter(model: KalmanMotion, box: np.ndarray, dim: int) -> KalmanFilter:
+    z = model._to_z(box[None])[0]
+    kf = KalmanFilter(dim_x=dim, dim_z=4)
+    kf.F = model.transition(DT)[:dim, :dim]
+    kf.H = np.eye(4, dim)
+    kf.P = model.initial_covariance(height(z, model.config.representation))[:dim, :dim]
+    kf.x[:4, 0] = z
     return kf
 
 
-@pytest.mark.parametrize("config", [KalmanConfig(), KalmanConfig(measurement_std=(4.0, 4.0, 40.0, 0.1))])
-def test_batched_kalman_matches_filterpy_on_kitti_0000(config):
-    """Every track of KITTI 0000, predicted every frame and updated when labelled, as filterpy does it."""
+SORT = KalmanConfig()
+SORT_NOISY = KalmanConfig(measurement_std=(4.0, 4.0, 40.0, 0.1))
+# ByteTrack's model: (cx, cy, a, h) with noise proportional to the box height.
+BYTETRACK = KalmanConfig(
+    representation="cxcyah",
+    measurement_std=(0.0, 0.0, 0.1, 0.0),
+    measurement_std_per_height=(0.05, 0.05, 0.0, 0.05),
+    process_std=(0.0, 0.0, 0.05, 0.0),
+    process_std_per_height=(0.27, 0.27, 0.0, 0.27),
+    process_velocity_std=(0.0, 0.0, 1e-4, 0.0),
+    process_velocity_std_per_height=(1.0, 1.0, 0.0, 1.0),
+    initial_std=(0.0, 0.0, 0.01, 0.0),
+    initial_std_per_height=(0.1, 0.1, 0.0, 0.1),
+    initial_velocity_std=(0.0, 0.0, 1e-4, 0.0),
+    initial_velocity_std_per_height=(1.9, 1.9, 0.0, 1.9),
+)
+
+
+@pytest.mark.parametrize(("config", "dim"), [(SORT, 7), (SORT_NOISY, 7), (BYTETRACK, 8)])
+def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
+    """Every track of KITTI 0000, predicted every frame and updated when labelled, as filterpy does it.
+
+    SORT's 7-state filter is the 8-state one whose ratio velocity has no noise; with
+    height-relative noise, filterpy gets Q and R for the track's current height.
+    """
     model = KalmanMotion(config)
+    rep = config.representation
     frames = kitti_vehicle_boxes("0000")
     ids: list[int] = []
     state = MotionState()
@@ -49,6 +74,7 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config):
         if ids:
             state = model.predict(state, DT)
             for kf in reference.values():
+                kf.Q = model.process_noise(DT, height(kf.x[:4, 0], rep))[:dim, :dim]
                 kf.predict()
         seen = [i for i, track_id in enumerate(ids) if track_id in boxes]
         if seen:
@@ -56,16 +82,19 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config):
             observed = np.stack([boxes[ids[i]] for i in seen])
             state.put(rows, model.update(state.take(rows), observed))
             for i in seen:
-                reference[ids[i]].update(xyxy_to_cxcysr(boxes[ids[i]][None])[0])
+                kf = reference[ids[i]]
+                kf.R = model.measurement_noise(height(kf.x[:4, 0], rep))
+                kf.update(model._to_z(boxes[ids[i]][None])[0])
         new = [track_id for track_id in boxes if track_id not in reference]
         if new:
             state = state.concat(model.initiate(np.stack([boxes[t] for t in new])))
             ids.extend(new)
-            reference.update({t: filterpy_filter(model, boxes[t]) for t in new})
+            reference.update({t: filterpy_filter(model, boxes[t], dim) for t in new})
         covariance = model.covariance(state)
         for i, track_id in enumerate(ids):
-            np.testing.assert_allclose(state["mean"][i], reference[track_id].x[:, 0], rtol=1e-7, atol=1e-6)
-            np.testing.assert_allclose(covariance[i], reference[track_id].P, rtol=1e-7, atol=1e-6)
+            kf = reference[track_id]
+            np.testing.assert_allclose(state["mean"][i, :dim], kf.x[:, 0], rtol=1e-7, atol=1e-6)
+            np.testing.assert_allclose(covariance[i, :dim, :dim], kf.P, rtol=1e-7, atol=1e-6)
             checked += 1
     assert len(ids) >= 8 and checked > 500
 

@@ -1,26 +1,34 @@
-"""Batched constant-velocity Kalman filter on ``(cx, cy, s, r)``, as in SORT.
+"""Batched constant-velocity Kalman filter on boxes: SORT's and ByteTrack's models in one.
 
-The state of each track is ``x = (cx, cy, s, r, vcx, vcy, vs)``: box centre (px),
-area ``s`` (px²), aspect ratio ``r = w / h`` (assumed constant) and the velocities
-of the first three (px/s, px/s, px²/s). The measurement is ``(cx, cy, s, r)``. This
-is the model of SORT (Bewley et al., "Simple Online and Realtime Tracking", ICIP
-2016), with the transition ``F`` and the process noise ``Q`` built from the time
-step ``dt`` in seconds instead of assuming one frame per step:
+Each track's measurement is four numbers ``z`` describing its box, in one of two
+representations:
 
-- ``F = I + dt * D`` where ``D`` moves each velocity into its position;
-- ``Q = dt * diag(q)``: each state component takes a random walk whose variance
-  grows linearly with time (``q`` in units² per second).
+- ``"cxcysr"``: centre (px), area ``s = w * h`` (px²) and aspect ratio ``r = w / h``,
+  the model of SORT (Bewley et al., "Simple Online and Realtime Tracking", ICIP 2016);
+- ``"cxcyah"``: centre (px), aspect ratio ``a = w / h`` and height ``h`` (px), the
+  model of DeepSORT (Wojke et al., 2017) used by ByteTrack and BoT-SORT.
 
-Because ``F`` couples each position only with its own velocity and ``Q``, ``R``
-and the initial covariance are diagonal, the covariance stays block-diagonal:
-the 7-state filter factorises exactly into independent filters, one per axis
-(``(cx, vcx)``, ``(cy, vcy)``, ``(s, vs)`` and ``r``), each with a scalar
-measurement (the decoupled form of Bar-Shalom, Li and Kirubarajan, *Estimation
-with Applications to Tracking and Navigation*, 2001, ch. 6). The filter therefore
-stores per track only the variances and position-velocity covariances and
-updates them with element-wise arithmetic over all tracks at once, with no
-matrix products or inverses. ``tests/test_kalman.py`` checks that it gives the
-same states and covariances as ``filterpy.kalman.KalmanFilter`` (Labbe) run
+The state is ``x = (z, dz/dt)``: the four components and their velocities (per
+second). A component whose velocity has zero initial and process noise (SORT's
+``r``) keeps a zero velocity, reproducing SORT's 7-dimensional state exactly.
+
+The transition ``F`` and process noise ``Q`` are built from the time step ``dt`` in
+seconds rather than assuming one frame per step: ``F = [[I, dt I], [0, I]]`` and
+``Q = dt * diag(q)``, each component taking a random walk whose variance grows
+linearly with time. Every noise standard deviation is ``absolute + per_height * h``
+with ``h`` the track's current box height in pixels, so noise can scale with the
+box (DeepSORT's choice: a near car moves and jitters more pixels than a far one) or
+stay absolute (SORT's).
+
+Because ``F`` couples each component only with its own velocity and ``Q``, ``R``
+and the initial covariance are diagonal, the covariance stays block-diagonal: the
+filter factorises exactly into four independent two-state filters, one per
+component, each with a scalar measurement (the decoupled form of Bar-Shalom, Li and
+Kirubarajan, *Estimation with Applications to Tracking and Navigation*, 2001,
+ch. 6). The filter stores per track only the variances and position-velocity
+covariances and updates them with element-wise arithmetic over all tracks at once,
+with no matrix products or inverses. ``tests/test_kalman.py`` checks that it gives
+the same states and covariances as ``filterpy.kalman.KalmanFilter`` (Labbe) run
 with the full matrices, step by step on a real KITTI sequence.
 """
 
@@ -33,121 +41,196 @@ import numpy as np
 from tracker.boxes import cxcysr_to_xyxy, xyxy_to_cxcysr
 from tracker.motion.base import MotionModel, MotionState
 
-__all__ = ["KalmanConfig", "KalmanMotion"]
+__all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
 
-_DIM_X = 7
 _DIM_Z = 4
+_DIM_X = 2 * _DIM_Z
 _DIAG = np.arange(_DIM_X)
-_POS = slice(0, 3)  # cx, cy, s: the components with a velocity
-_VEL = slice(4, 7)  # vcx, vcy, vs
+
+#: Box representations of the measurement; see the module doc.
+REPRESENTATIONS = ("cxcysr", "cxcyah")
+
+Vector4 = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class KalmanConfig:
-    """Noise settings of :class:`KalmanMotion` (standard deviations, not variances).
+    """Representation and noise of :class:`KalmanMotion` (standard deviations, not variances).
+
+    Every standard deviation is ``<name> + <name>_per_height * h`` for a box ``h`` px
+    high, per component of ``z`` (see the module doc for units: px, px², 1 or px).
+    Process noise is per sqrt(second); velocities are per second.
 
     The defaults are SORT's per-frame settings expressed per second for a 10 Hz
     camera (KITTI's rate): SORT's unit variances per frame become ``1 / 0.1 = 10``
-    per second, and its velocity variances are rescaled from px/frame to px/s.
+    per second (std 3.1623), its velocity variances are rescaled from px/frame to
+    px/s, and ``r`` has no velocity.
 
     Attributes:
-        measurement_std: std of the measured ``(cx, cy, s, r)``; px, px, px², 1.
-        process_std: std per sqrt(second) of the random walk on ``(cx, cy, s, r)``.
-        process_velocity_std: std per sqrt(second) of the random walk on
-            ``(vcx, vcy, vs)``, in px/s, px/s, px²/s.
-        initial_std: std of the first state's ``(cx, cy, s, r)`` around the detection.
+        representation: ``"cxcysr"`` (SORT) or ``"cxcyah"`` (DeepSORT, ByteTrack).
+        measurement_std: std of the measured ``z``.
+        process_std: std per sqrt(second) of the random walk on ``z``.
+        process_velocity_std: std per sqrt(second) of the random walk on ``dz/dt``.
+        initial_std: std of the first state's ``z`` around its detection.
         initial_velocity_std: std of the first state's velocities (unknown: large).
+        *_per_height: the part of each std proportional to the box height.
     """
 
-    measurement_std: tuple[float, float, float, float] = (1.0, 1.0, 3.1623, 3.1623)
-    process_std: tuple[float, float, float, float] = (3.1623, 3.1623, 3.1623, 3.1623)
-    process_velocity_std: tuple[float, float, float] = (3.1623, 3.1623, 0.31623)
-    initial_std: tuple[float, float, float, float] = (3.1623, 3.1623, 3.1623, 3.1623)
-    initial_velocity_std: tuple[float, float, float] = (1000.0, 1000.0, 1000.0)
+    representation: str = "cxcysr"
+    measurement_std: Vector4 = (1.0, 1.0, 3.1623, 3.1623)
+    process_std: Vector4 = (3.1623, 3.1623, 3.1623, 3.1623)
+    process_velocity_std: Vector4 = (3.1623, 3.1623, 0.31623, 0.0)
+    initial_std: Vector4 = (3.1623, 3.1623, 3.1623, 3.1623)
+    initial_velocity_std: Vector4 = (1000.0, 1000.0, 1000.0, 0.0)
+    measurement_std_per_height: Vector4 = (0.0, 0.0, 0.0, 0.0)
+    process_std_per_height: Vector4 = (0.0, 0.0, 0.0, 0.0)
+    process_velocity_std_per_height: Vector4 = (0.0, 0.0, 0.0, 0.0)
+    initial_std_per_height: Vector4 = (0.0, 0.0, 0.0, 0.0)
+    initial_velocity_std_per_height: Vector4 = (0.0, 0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+
+
+def _xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
+    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    out = np.empty_like(xyxy)
+    w = xyxy[:, 2] - xyxy[:, 0]
+    h = xyxy[:, 3] - xyxy[:, 1]
+    out[:, 0] = xyxy[:, 0] + 0.5 * w
+    out[:, 1] = xyxy[:, 1] + 0.5 * h
+    np.divide(w, h, out=out[:, 2], where=h > 0)
+    out[h <= 0, 2] = 0.0
+    out[:, 3] = h
+    return out
+
+
+def _cxcyah_to_xyxy(z: np.ndarray) -> np.ndarray:
+    h = np.maximum(z[:, 3], 0.0)
+    half_w = 0.5 * np.maximum(z[:, 2], 0.0) * h
+    out = np.empty((len(z), 4))
+    out[:, 0] = z[:, 0] - half_w
+    out[:, 1] = z[:, 1] - 0.5 * h
+    out[:, 2] = z[:, 0] + half_w
+    out[:, 3] = z[:, 1] + 0.5 * h
+    return out
 
 
 class KalmanMotion(MotionModel):
-    """SORT's constant-velocity Kalman filter, batched over tracks; see the module doc.
+    """Constant-velocity Kalman filter over box components, batched over tracks; see the module doc.
 
     State arrays for ``M`` tracks (float64):
 
-    - ``mean`` ``(M, 7)``: ``(cx, cy, s, r, vcx, vcy, vs)``;
-    - ``var`` ``(M, 7)``: the diagonal of the covariance;
-    - ``cov_pv`` ``(M, 3)``: the covariance of ``(cx, cy, s)`` with ``(vcx, vcy, vs)``.
+    - ``mean`` ``(M, 8)``: ``(z, dz/dt)``;
+    - ``var`` ``(M, 8)``: the diagonal of the covariance;
+    - ``cov_pv`` ``(M, 4)``: the covariance of each component with its velocity.
 
-    :meth:`covariance` assembles the full ``(M, 7, 7)`` matrices.
+    :meth:`covariance` assembles the full ``(M, 8, 8)`` matrices.
     """
 
     def __init__(self, config: KalmanConfig | None = None) -> None:
-        self.config = config or KalmanConfig()
-        c = self.config
-        self._r = np.square(np.asarray(c.measurement_std, dtype=np.float64))
-        self._q = np.square(np.concatenate([c.process_std, c.process_velocity_std])).astype(np.float64)
-        self._var0 = np.square(np.concatenate([c.initial_std, c.initial_velocity_std])).astype(np.float64)
+        self.config = c = config or KalmanConfig()
+        sort = c.representation == "cxcysr"
+        self._to_z = xyxy_to_cxcysr if sort else _xyxy_to_cxcyah
+        self._to_xyxy = cxcysr_to_xyxy if sort else _cxcyah_to_xyxy
+
+        def pair(absolute: Vector4, per_height: Vector4) -> tuple[np.ndarray, np.ndarray | None]:
+            relative = np.asarray(per_height, dtype=np.float64)
+            return np.asarray(absolute, dtype=np.float64), (relative if relative.any() else None)
+
+        self._r = pair(c.measurement_std, c.measurement_std_per_height)
+        self._q = pair(
+            c.process_std + c.process_velocity_std, c.process_std_per_height + c.process_velocity_std_per_height
+        )
+        self._p0 = pair(
+            c.initial_std + c.initial_velocity_std, c.initial_std_per_height + c.initial_velocity_std_per_height
+        )
+
+    def _heights(self, z: np.ndarray) -> np.ndarray:
+        """``(M, 1)`` box heights in px of states or measurements ``z``."""
+        if self.config.representation == "cxcyah":
+            return np.maximum(z[:, 3:4], 0.0)
+        return np.sqrt(np.maximum(z[:, 2:3], 0.0) / np.maximum(z[:, 3:4], 1e-12))
+
+    def _variance(self, noise: tuple[np.ndarray, np.ndarray | None], z: np.ndarray) -> np.ndarray:
+        """Variances ``(absolute + per_height * h)²``: ``(K,)`` if absolute only, else ``(M, K)``."""
+        absolute, relative = noise
+        if relative is None:
+            return np.square(absolute)
+        return np.square(absolute + relative * self._heights(z))
 
     def transition(self, dt: float) -> np.ndarray:
-        """The ``(7, 7)`` transition matrix ``F`` for a step of ``dt`` seconds."""
+        """The ``(8, 8)`` transition matrix ``F`` for a step of ``dt`` seconds."""
         F = np.eye(_DIM_X)
-        F[0, 4] = F[1, 5] = F[2, 6] = dt
+        F[np.arange(_DIM_Z), np.arange(_DIM_Z, _DIM_X)] = dt
         return F
 
-    def process_noise(self, dt: float) -> np.ndarray:
-        """The ``(7, 7)`` process noise covariance ``Q`` for a step of ``dt`` seconds."""
-        return np.diag(self._q * dt)
+    def process_noise(self, dt: float, height: float = 0.0) -> np.ndarray:
+        """The ``(8, 8)`` process noise covariance ``Q`` for ``dt`` seconds and a box ``height`` px high."""
+        absolute, relative = self._q
+        std = absolute if relative is None else absolute + relative * height
+        return np.diag(np.square(std) * dt)
 
-    @property
-    def measurement_noise(self) -> np.ndarray:
-        """The ``(4, 4)`` measurement noise covariance ``R``."""
-        return np.diag(self._r)
+    def measurement_noise(self, height: float = 0.0) -> np.ndarray:
+        """The ``(4, 4)`` measurement noise covariance ``R`` for a box ``height`` px high."""
+        absolute, relative = self._r
+        return np.diag(np.square(absolute if relative is None else absolute + relative * height))
 
-    @property
-    def initial_covariance(self) -> np.ndarray:
-        """The ``(7, 7)`` covariance ``P`` of a newly initiated track."""
-        return np.diag(self._var0)
+    def initial_covariance(self, height: float = 0.0) -> np.ndarray:
+        """The ``(8, 8)`` covariance ``P`` of a track initiated on a box ``height`` px high."""
+        absolute, relative = self._p0
+        return np.diag(np.square(absolute if relative is None else absolute + relative * height))
 
     def covariance(self, state: MotionState) -> np.ndarray:
-        """The full ``(M, 7, 7)`` covariance matrices of ``state``."""
+        """The full ``(M, 8, 8)`` covariance matrices of ``state``."""
         P = np.zeros((len(state), _DIM_X, _DIM_X))
         P[:, _DIAG, _DIAG] = state["var"]
-        pos, vel = np.arange(3), np.arange(4, 7)
+        pos, vel = np.arange(_DIM_Z), np.arange(_DIM_Z, _DIM_X)
         P[:, pos, vel] = P[:, vel, pos] = state["cov_pv"]
         return P
 
     def initiate(self, xyxy: np.ndarray) -> MotionState:
-        z = xyxy_to_cxcysr(xyxy)
+        z = self._to_z(xyxy)
         mean = np.zeros((len(z), _DIM_X))
         mean[:, :_DIM_Z] = z
-        var = np.repeat(self._var0[None], len(z), axis=0)
-        return MotionState({"mean": mean, "var": var, "cov_pv": np.zeros((len(z), 3))})
+        var = np.broadcast_to(self._variance(self._p0, z), mean.shape).copy()
+        return MotionState({"mean": mean, "var": var, "cov_pv": np.zeros((len(z), _DIM_Z))})
 
     def predict(self, state: MotionState, dt: float) -> MotionState:
-        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"]
-        # Per axis, F = [[1, dt], [0, 1]]: P' = F P F^T + Q.
-        mean[:, _POS] += dt * mean[:, _VEL]
-        var[:, _POS] += dt * (2.0 * cov + dt * var[:, _VEL])
-        var += dt * self._q
-        return MotionState({"mean": mean, "var": var, "cov_pv": cov + dt * state["var"][:, _VEL]})
+        mean, var, cov = state["mean"], state["var"], state["cov_pv"]
+        velocity_var = var[:, _DIM_Z:]
+        # Per component, F = [[1, dt], [0, 1]]: P' = F P F^T + Q.
+        q = self._variance(self._q, mean)
+        mean = mean.copy()
+        mean[:, :_DIM_Z] += dt * mean[:, _DIM_Z:]
+        var = var.copy()
+        var[:, :_DIM_Z] += dt * (2.0 * cov + dt * velocity_var)
+        var += dt * q
+        return MotionState({"mean": mean, "var": var, "cov_pv": cov + dt * velocity_var})
 
     def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
         mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"]
-        innovation = xyxy_to_cxcysr(xyxy) - mean[:, :_DIM_Z]
-        s = var[:, :_DIM_Z] + self._r  # innovation variance per axis
+        r = self._variance(self._r, mean)
+        innovation = self._to_z(xyxy) - mean[:, :_DIM_Z]
+        s = var[:, :_DIM_Z] + r  # innovation variance per component
         gain_p = var[:, :_DIM_Z] / s
-        gain_v = cov / s[:, :3]
+        gain_v = cov / s
         mean[:, :_DIM_Z] += gain_p * innovation
-        mean[:, _VEL] += gain_v * innovation[:, :3]
-        var[:, _VEL] -= gain_v * cov
-        var[:, :_DIM_Z] *= self._r / s
-        return MotionState({"mean": mean, "var": var, "cov_pv": cov * (self._r[:3] / s[:, :3])})
+        mean[:, _DIM_Z:] += gain_v * innovation
+        var[:, _DIM_Z:] -= gain_v * cov
+        var[:, :_DIM_Z] *= r / s
+        return MotionState({"mean": mean, "var": var, "cov_pv": cov * (r / s)})
 
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
-        """Apply a camera-motion affine to centres, velocities and areas.
+        """Apply a camera-motion affine to centres, sizes and their velocities.
 
         The ``(2, 2)`` linear part ``L`` of ``affine`` maps ``(cx, cy)`` (plus the
-        translation) and ``(vcx, vcy)``; area ``s`` and its rate ``vs`` scale by
-        ``|det L|``; ``r`` is kept. Variances are mapped with ``L`` too; a rotation
-        would correlate x with y, and that cross term is dropped to keep the
-        per-axis form (exact for translation and scaling, the usual dashcam case).
+        translation) and their velocities; the scale ``k = sqrt|det L|`` multiplies
+        lengths (``h``, and ``s`` by ``k²``) and their velocities; ratios are kept.
+        Variances are mapped likewise; a rotation would correlate x with y, and that
+        cross term is dropped to keep the per-axis form (exact for translation and
+        scaling, the usual dashcam case).
 
         Raises:
             ValueError: ``affine`` is not ``(2, 3)``.
@@ -156,18 +239,19 @@ class KalmanMotion(MotionModel):
         if affine.shape != (2, 3):
             raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
         L, t = affine[:, :2], affine[:, 2]
-        det = abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0])
+        k = np.sqrt(abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0]))
+        size, size_scale = (2, k * k) if self.config.representation == "cxcysr" else (3, k)
         mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"].copy()
-        mean[:, 0:2] = mean[:, 0:2] @ L.T + t
-        mean[:, 4:6] = mean[:, 4:6] @ L.T
-        mean[:, [2, 6]] *= det
         L2 = np.square(L)
-        var[:, 0:2] = var[:, 0:2] @ L2.T
-        var[:, 4:6] = var[:, 4:6] @ L2.T
-        var[:, [2, 6]] *= det**2
-        cov[:, 0:2] = cov[:, 0:2] @ L2.T
-        cov[:, 2] *= det**2
+        for offset in (0, _DIM_Z):
+            mean[:, offset : offset + 2] = mean[:, offset : offset + 2] @ L.T
+            var[:, offset : offset + 2] = var[:, offset : offset + 2] @ L2.T
+            mean[:, offset + size] *= size_scale
+            var[:, offset + size] *= size_scale**2
+        mean[:, :2] += t
+        cov[:, :2] = cov[:, :2] @ L2.T
+        cov[:, size] *= size_scale**2
         return MotionState({"mean": mean, "var": var, "cov_pv": cov})
 
     def boxes(self, state: MotionState) -> np.ndarray:
-        return cxcysr_to_xyxy(state["mean"])
+        return self._to_xyxy(state["mean"])
