@@ -81,6 +81,11 @@ class BenchmarkConfig:
             ``pedestrian`` for MOT).
         trackeval_benchmark: ``BENCHMARK`` of ``MotChallenge2DBox`` (``MOT17``,
             ``MOT16``, ``MOT20``, ``MOT15``), which sets its distractor classes.
+        ego_poses: camera pose file template (KITTI odometry layout: one row-major
+            3x4 camera-to-world matrix per frame, 0-based frame = line number); with
+            ``calib`` it gives each frame's camera motion (rotation only) to the
+            backends that accept ``camera_motion``. Empty: none.
+        calib: KITTI calibration file template (its ``P2`` row gives the intrinsics).
         trackers: per-backend config overrides, backend name -> mapping.
         source: the YAML file this came from.
     """
@@ -102,6 +107,8 @@ class BenchmarkConfig:
     keep_class_ids: tuple[int, ...] = ()
     eval_class: str = "pedestrian"
     trackeval_benchmark: str = "MOT17"
+    ego_poses: str = ""
+    calib: str = ""
     trackers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<memory>"
 
@@ -136,6 +143,7 @@ class BenchmarkConfig:
                 "frame_range 'images' needs detector-driven mode (it reads the image folders)",
             ),
             (isinstance(self.trackers, Mapping), "trackers must map backend names to settings"),
+            (bool(self.ego_poses) == bool(self.calib), "set both ego_poses and calib, or neither"),
         ]
         for ok, message in checks:
             if not ok:

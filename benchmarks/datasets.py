@@ -29,8 +29,11 @@ import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.config import BenchmarkConfig
 from detectors.files import KITTI_FIRST_FRAME, MOT_FIRST_FRAME
+from tracker.camera_motion import affine_from_rotation
 
 __all__ = [
     "DatasetError",
@@ -304,3 +307,66 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
 def write_eval_tracker(bench: BenchmarkConfig, sequence: Sequence, results: Path, dst: Path) -> None:
     """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt."""
     _shift_rows(results, dst, sequence, None if bench.format == "kitti" else ",")
+
+
+def read_kitti_poses(path: Path) -> np.ndarray:
+    """Camera poses of a KITTI-odometry-style file: ``(N, 3, 4)`` float64 camera-to-world ``[R | t]``.
+
+    Line ``i`` (0-based) is frame ``i``: 12 numbers, a row-major 3x4 matrix, metres.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        DatasetError: a line without 12 finite numbers (file and line named).
+    """
+    poses = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            values = np.array(line.split(), dtype=np.float64)
+        except ValueError:
+            values = np.zeros(0)
+        if values.shape != (12,) or not np.isfinite(values).all():
+            raise DatasetError(f"{path}:{number}: expected 12 numbers (a 3x4 pose), got {line!r}")
+        poses.append(values.reshape(3, 4))
+    return np.array(poses).reshape(-1, 3, 4)
+
+
+def read_kitti_intrinsics(path: Path, camera: str = "P2") -> np.ndarray:
+    """The ``(3, 3)`` camera matrix ``K`` (pixels) from the ``camera`` row of a KITTI calibration file.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        DatasetError: no ``camera`` row, or it does not hold 12 numbers.
+    """
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        key, _, rest = line.partition(":")
+        if key.strip() == camera:
+            values = rest.split()
+            if len(values) != 12:
+                raise DatasetError(f"{path}:{number}: {camera} needs 12 numbers, got {len(values)}")
+            return np.array(values, dtype=np.float64).reshape(3, 4)[:, :3]
+    raise DatasetError(f"{path}: no {camera} row")
+
+
+def camera_motions(bench: BenchmarkConfig, sequence: Sequence) -> dict[int, np.ndarray] | None:
+    """Frame -> ``(2, 3)`` affine from the previous frame's pixels to this frame's, or None without poses.
+
+    The rotation between consecutive camera poses, mapped into the image by
+    :func:`tracker.camera_motion.affine_from_rotation` (camera translation ignored).
+    The first frame of the sequence gets none.
+
+    Raises:
+        DatasetError: the pose file has fewer lines than the sequence has frames.
+    """
+    if not bench.ego_poses:
+        return None
+    poses = read_kitti_poses(bench.path(bench.ego_poses, sequence.name))
+    intrinsics = read_kitti_intrinsics(bench.path(bench.calib, sequence.name))
+    frames = list(sequence.frames)
+    if frames[-1] >= len(poses):
+        raise DatasetError(
+            f"{bench.path(bench.ego_poses, sequence.name)}: {len(poses)} poses, sequence needs frame {frames[-1]}"
+        )
+    return {
+        frame: affine_from_rotation(intrinsics, poses[frame, :, :3].T @ poses[previous, :, :3])
+        for previous, frame in zip(frames, frames[1:], strict=False)
+    }

@@ -58,7 +58,7 @@ from tqdm import tqdm
 
 import tracker
 from benchmarks.config import BenchmarkConfig, config_hash
-from benchmarks.datasets import Sequence, load_sequences, write_eval_gt, write_eval_tracker
+from benchmarks.datasets import Sequence, camera_motions, load_sequences, write_eval_gt, write_eval_tracker
 from benchmarks.evaluate import COMBINED, METRICS, evaluate
 from benchmarks.peers import register_peers
 from benchmarks.report import RunStats, library_versions, markdown_table, report, write_chart, write_csv
@@ -292,6 +292,7 @@ def _run_pair(
     bench: BenchmarkConfig, seq: Sequence, instance: tracker.Tracker, detections: FileDetections, path: Path
 ) -> RunStats:
     keep = np.asarray(bench.keep_class_ids, dtype=np.int64)
+    motions = camera_motions(bench, seq) if getattr(instance, "supports_camera_motion", False) else None
     lines: list[str] = []
     seconds = 0.0
     count = 0
@@ -300,8 +301,9 @@ def _run_pair(
         if len(keep):
             dets = dets[np.isin(dets.class_ids, keep)]
         count += len(dets)
+        motion = None if motions is None else motions.get(frame)
         start = time.perf_counter()
-        tracks = instance.update(dets, seq.timestamp(frame))
+        tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
         seconds += time.perf_counter() - start
         lines.extend(_result_lines(bench, frame, tracks))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,8 @@ class BaseTracker(ABC):
     """
 
     name: str = "base"
+    #: Whether :meth:`update` accepts ``camera_motion`` (the backend overrides :meth:`_compensate`).
+    supports_camera_motion: bool = False
 
     def __init__(self) -> None:
         self._last_timestamp: float | None = None

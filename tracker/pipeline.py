@@ -126,6 +126,7 @@ class AssociationTracker(BaseTracker):
     """
 
     name = "association"
+    supports_camera_motion = True
 
     def __init__(self, motion: MotionModel, config: AssociationConfig | None = None) -> None:
         super().__init__()
