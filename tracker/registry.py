@@ -20,6 +20,7 @@ DEFAULT = "sort"
 
 _BACKENDS: dict[str, str] = {
     "sort": "tracker.backends.sort",
+    "vtrack": "tracker.backends.vtrack",
 }
 
 

@@ -45,6 +45,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "MOTChallenge rows and JSON lines",
     ),
     Subcommand("bench", "benchmarks.cli", "score tracker backends on KITTI / MOT17 sequences with TrackEval"),
+    Subcommand("tune", "benchmarks.tune", "grid-search a backend's settings with leave-sequences-out cross-validation"),
 )
 
 

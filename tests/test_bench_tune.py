@@ -1,0 +1,51 @@
+"""vtrack tune: grid expansion, fold choice and the cross-validated score on real KITTI sequences."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from benchmarks.config import load_benchmark
+from benchmarks.tune import Grid, candidates, load_grid, tune
+from tracker.config import ConfigError
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def test_candidates_expand_the_product_over_the_base():
+    grid = Grid(
+        "sort",
+        {"min_hits": 2, "kalman": {"process_std": [1, 1, 1, 1]}},
+        {"max_age_s": [1.0, 2.0], "kalman.measurement_std": [[1, 1, 1, 1], [2, 2, 2, 2]]},
+    )
+    options = candidates(grid)
+    assert len(options) == 4
+    assert options[3] == {
+        "min_hits": 2,
+        "max_age_s": 2.0,
+        "kalman": {"process_std": [1, 1, 1, 1], "measurement_std": [2, 2, 2, 2]},
+    }
+
+
+def test_grid_file_is_checked_against_the_backend(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text("backend: sort\ngrid:\n  max_agee_s: [1.0]\n")
+    with pytest.raises(ConfigError, match="unknown key 'max_agee_s'"):
+        load_grid(path)
+    path.write_text("backend: sort\ngrid:\n  max_age_s: 1.0\n")
+    with pytest.raises(ConfigError, match="grid.max_age_s must be a non-empty list"):
+        load_grid(path)
+    assert len(candidates(load_grid(CONFIGS / "tune" / "kitti_vtrack.yaml"))) > 1
+
+
+def test_tune_picks_per_fold_and_scores_the_held_out_folds(tmp_path):
+    bench = dataclasses.replace(load_benchmark(CONFIGS / "bench_kitti.yaml"), sequences=("0000", "0003"))
+    grid = Grid("sort", {}, {"iou_threshold": [0.3, 0.95]})
+    outcome = tune(bench, grid, folds=2, out=tmp_path, progress=False)
+    # IoU >= 0.95 almost never holds between a prediction and a detection: candidate 1 must lose everywhere.
+    assert outcome["chosen"] == [0, 0] and outcome["best"] == 0
+    assert all(a > b + 10 for a, b in zip(outcome["train"][0], outcome["train"][1], strict=True))
+    assert outcome["folds"] == {0: ["0000"], 1: ["0003"]}
+    # With one sequence per fold, each held-out fold is the other training fold's score.
+    assert outcome["held_out"] == pytest.approx([outcome["train"][0][1], outcome["train"][0][0]])
+    assert 0 < outcome["cv_hota"] <= 100

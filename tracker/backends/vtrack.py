@@ -1,0 +1,55 @@
+"""``vtrack``: the recommended backend, the one association pipeline with the field's proven additions.
+
+A constant-velocity Kalman filter on ``(cx, cy, a, h)`` whose noise scales with the
+box height (DeepSORT, Wojke et al. 2017), camera-motion compensation when the
+caller passes ``camera_motion`` (BoT-SORT, Aharon et al. 2022), OC-SORT's
+velocity-direction consistency, re-update and recovery (Cao et al. 2023), and
+BYTE's second association of low-score detections (Zhang et al. 2022) when
+``byte_low_score`` is set. Every mechanism is a switch of
+:class:`tracker.pipeline.AssociationConfig`; the defaults here were tuned with
+``vtrack tune`` on the KITTI tracking training sequences (see ``configs/vtrack.yaml``
+for the command and the cross-validated figures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tracker.motion.kalman import KalmanConfig, KalmanMotion
+from tracker.pipeline import AssociationConfig, AssociationTracker
+
+__all__ = ["VtrackConfig", "build"]
+
+
+def _kalman() -> KalmanConfig:
+    return KalmanConfig(
+        representation="cxcyah",
+        measurement_std=(0.0, 0.0, 0.1, 0.0),
+        measurement_std_per_height=(0.05, 0.05, 0.0, 0.05),
+        process_std=(0.0, 0.0, 0.03, 0.0),
+        process_std_per_height=(0.16, 0.16, 0.0, 0.16),
+        process_velocity_std=(0.0, 0.0, 0.0, 0.0),
+        process_velocity_std_per_height=(0.2, 0.2, 0.0, 0.2),
+        initial_std=(0.0, 0.0, 0.01, 0.0),
+        initial_std_per_height=(0.1, 0.1, 0.0, 0.1),
+        initial_velocity_std=(0.0, 0.0, 0.0, 0.0),
+        initial_velocity_std_per_height=(2.0, 2.0, 0.0, 2.0),
+    )
+
+
+@dataclass(frozen=True)
+class VtrackConfig(AssociationConfig):
+    """Association settings (tuned defaults) plus the Kalman filter's (``kalman``)."""
+
+    iou_threshold: float = 0.2
+    min_hits: int = 2
+    max_age_s: float = 3.0
+    ocm_weight: float = 0.2
+    kalman: KalmanConfig = field(default_factory=_kalman)
+
+
+def build(config: VtrackConfig) -> AssociationTracker:
+    """A ``vtrack`` tracker from ``config``."""
+    tracker = AssociationTracker(KalmanMotion(config.kalman), config)
+    tracker.name = "vtrack"
+    return tracker
