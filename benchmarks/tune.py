@@ -18,6 +18,9 @@ Grid file (YAML)::
     grid:                      # key -> list of values; dotted keys reach nested configs
       max_age_s: [1.0, 2.0]
       kalman.process_velocity_std_per_height: [[0.2, 0.2, 0.0, 0.2], [0.4, 0.4, 0.0, 0.4]]
+      byte:                    # values that are mappings: pick one set of coupled overrides
+        - {}
+        - {min_score: 0.3, byte_low_score: 0.1}
 
 Outputs in ``--out``: ``tuning.md`` (every candidate's HOTA per training fold and on
 all sequences, the choice per fold, the cross-validated figures and the command)
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import shlex
 import shutil
@@ -109,12 +113,18 @@ def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def candidates(grid: Grid) -> list[dict[str, Any]]:
-    """Every candidate's overrides: ``base`` merged with one combination of the grid's values."""
+    """Every candidate's overrides: ``base`` merged with one combination of the grid's values.
+
+    A value that is a mapping is a set of overrides merged as a whole (its key only names the choice).
+    """
     keys = list(grid.grid)
-    return [
-        _merge(grid.base, _nest(dict(zip(keys, values, strict=True))))
-        for values in itertools.product(*(grid.grid[k] for k in keys))
-    ]
+    options = []
+    for values in itertools.product(*(grid.grid[k] for k in keys)):
+        overrides = dict(grid.base)
+        for key, value in zip(keys, values, strict=True):
+            overrides = _merge(overrides, _nest(value) if isinstance(value, Mapping) else _nest({key: value}))
+        options.append(overrides)
+    return options
 
 
 def _score(bench: BenchmarkConfig, sequences: list[Sequence], results: dict[str, Path], folder: Path) -> float:
@@ -206,7 +216,7 @@ def _markdown(bench: BenchmarkConfig, grid: Grid, outcome: dict[str, Any], comma
     ]
     for i, overrides in enumerate(outcome["candidates"]):
         cells = " | ".join(f"{v:.3f}" for v in outcome["train"][i])
-        lines.append(f"| {i} | {cells} | {outcome['all'][i]:.3f} | `{yaml.safe_dump(overrides, width=1000).strip()}` |")
+        lines.append(f"| {i} | {cells} | {outcome['all'][i]:.3f} | `{json.dumps(overrides)}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -156,3 +156,10 @@ def test_two_trackers_in_one_process_are_independent():
         b.update(dets(box(600, 50)), 0.1 * k)
         assert a.update(d, 0.1 * k).ids.tolist() == expected[k]
     assert b.tracks.ids.tolist() == [1]
+
+
+def test_confident_births_are_confirmed_at_once():
+    t = tracker.create("sort", min_hits=3, confirm_score=0.8)
+    tracks = t.update(dets(box(100, 100), box(300, 100), scores=[0.9, 0.5]), 0.0)
+    assert tracks.det_index.tolist() == [0] and tracks.state.tolist() == [TrackState.CONFIRMED]
+    assert t.tracks.state.tolist() == [TrackState.CONFIRMED, TrackState.TENTATIVE]

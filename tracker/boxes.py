@@ -50,8 +50,7 @@ def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
     out[:, 0] = xyxy[:, 0] + 0.5 * w
     out[:, 1] = xyxy[:, 1] + 0.5 * h
     out[:, 2] = w * h
-    np.divide(w, h, out=out[:, 3], where=h > 0)
-    out[h <= 0, 3] = 0.0
+    out[:, 3] = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
     return out
 
 

@@ -72,6 +72,8 @@ class AssociationConfig:
         min_score: detections scoring below this are left out of the first association.
         birth_score: smallest score of a detection that starts a track; ``None``
             means ``min_score``.
+        confirm_score: a track born from a detection scoring at least this is
+            confirmed at once, before ``min_hits`` (``None``: never).
         byte_low_score: BYTE's second association takes detections scoring in
             ``[byte_low_score, min_score)``; ``None`` turns BYTE off.
         byte_iou_threshold: smallest IoU for BYTE's second association.
@@ -89,6 +91,7 @@ class AssociationConfig:
     max_age_s: float = 1.0
     min_score: float = 0.0
     birth_score: float | None = None
+    confirm_score: float | None = None
     byte_low_score: float | None = None
     byte_iou_threshold: float = 0.5
     ocm_weight: float = 0.0
@@ -254,13 +257,15 @@ class AssociationTracker(BaseTracker):
         t = self._t
         centres = t["obs_centres"]
         back = np.minimum(t["obs_count"] - 1, self.config.ocm_history)
+        last = centres[:, -1]
         start = centres[np.arange(len(self)), centres.shape[1] - 1 - back]
-        track_dir = centres[:, -1] - start
-        to_det = 0.5 * (det_boxes[None, :, :2] + det_boxes[None, :, 2:]) - centres[:, None, -1]
-        norm_track = np.linalg.norm(track_dir, axis=1, keepdims=True)
-        norm_det = np.linalg.norm(to_det, axis=2)
-        cos = np.einsum("md,mnd->mn", track_dir, to_det) / np.maximum(norm_track * norm_det, 1e-9)
-        consistency = (np.pi / 2 - np.arccos(np.clip(cos, -1.0, 1.0))) / np.pi
+        tx, ty = last[:, 0] - start[:, 0], last[:, 1] - start[:, 1]
+        dx = 0.5 * (det_boxes[:, 0] + det_boxes[:, 2]) - last[:, 0, None]
+        dy = 0.5 * (det_boxes[:, 1] + det_boxes[:, 3]) - last[:, 1, None]
+        norms = np.sqrt((dx * dx + dy * dy) * (tx * tx + ty * ty)[:, None])
+        cos = (dx * tx[:, None] + dy * ty[:, None]) / np.maximum(norms, 1e-9)
+        # (pi/2 - arccos(cos)) / pi == arcsin(cos) / pi
+        consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
         consistency[back == 0] = 0.0
         return consistency
 
@@ -343,7 +348,7 @@ class AssociationTracker(BaseTracker):
             "born": np.full(k, now),
             "last_matched": np.full(k, now),
             "scores": detections.scores[det_index],
-            "confirmed": np.full(k, self.config.min_hits <= 1),
+            "confirmed": self._confirmed_at_birth(detections.scores[det_index]),
             "votes": votes,
             "det_index": det_index,
         }
@@ -353,6 +358,14 @@ class AssociationTracker(BaseTracker):
             self._snapshot = self._snapshot.concat(state)
         for name, array in new.items():
             self._t[name] = np.concatenate([self._t[name], array])
+
+    def _confirmed_at_birth(self, scores: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        if cfg.min_hits <= 1:
+            return np.ones(len(scores), dtype=bool)
+        if cfg.confirm_score is None:
+            return np.zeros(len(scores), dtype=bool)
+        return scores >= cfg.confirm_score
 
     def _report(self, mask: np.ndarray) -> Tracks:
         t = self._t

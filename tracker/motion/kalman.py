@@ -100,8 +100,7 @@ def _xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
     h = xyxy[:, 3] - xyxy[:, 1]
     out[:, 0] = xyxy[:, 0] + 0.5 * w
     out[:, 1] = xyxy[:, 1] + 0.5 * h
-    np.divide(w, h, out=out[:, 2], where=h > 0)
-    out[h <= 0, 2] = 0.0
+    out[:, 2] = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
     out[:, 3] = h
     return out
 
