@@ -176,7 +176,7 @@ def test_exist_ok_writes_into_non_empty_out(tmp_path: Path, videos_dir: Path, yo
         ),
         pytest.param(
             lambda d: ["--config", _yaml(d, "max_age: 3\n")],
-            r"{d}/cfg\.yaml: unknown key 'max_age' for SortConfig",
+            r"{d}/cfg\.yaml: unknown key 'max_age' for VtrackConfig",
             id="config-key",
         ),
         pytest.param(
@@ -327,13 +327,14 @@ def test_help_and_version(capsys: pytest.CaptureFixture) -> None:
     assert capsys.readouterr().out.strip() == f"vtrack {version('vtrack')}"
 
 
-def test_sort_yaml_lists_exactly_the_defaults(repo_root: Path) -> None:
-    path = repo_root / "configs" / "sort.yaml"
+@pytest.mark.parametrize("backend", ["sort", "vtrack"])
+def test_backend_yaml_lists_exactly_the_defaults(repo_root: Path, backend: str) -> None:
+    path = repo_root / "configs" / f"{backend}.yaml"
     data = load_yaml(path)
-    defaults = to_dict(config_class("sort")())
+    defaults = to_dict(config_class(backend)())
     assert data == defaults
-    assert from_mapping(config_class("sort"), data, source=str(path)) == config_class("sort")()
-    assert tracker.create("sort", data).name == "sort"
+    assert from_mapping(config_class(backend), data, source=str(path)) == config_class(backend)()
+    assert tracker.create(backend, data).name == backend
 
 
 def test_console_script_error_is_one_line(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from tracker.config import ConfigError
 
 def test_available_and_default():
     assert "sort" in tracker.available()
-    assert tracker.create("default").name == "sort"
+    assert tracker.create("default").name == "vtrack"
+    assert set(tracker.available()) >= {"sort", "vtrack"}
 
 
 def test_unknown_name_lists_available():

@@ -292,7 +292,7 @@ class AssociationTracker(BaseTracker):
         t["scores"][rows] = detections.scores[det_index]
         t["det_index"][rows] = det_index
         columns = self._class_columns(detections.class_ids[det_index])
-        np.add.at(t["votes"], (rows, columns), detections.scores[det_index])
+        t["votes"][rows, columns] += detections.scores[det_index]  # rows are unique: one match per track
 
     def _reupdate(self, state: MotionState, rows: np.ndarray, boxes: np.ndarray, now: float) -> MotionState:
         """OC-SORT's ORU: replay tracks that missed frames along a virtual trajectory.

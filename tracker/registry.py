@@ -16,7 +16,7 @@ from tracker.config import from_mapping
 __all__ = ["DEFAULT", "available", "config_class", "create", "register"]
 
 #: The backend ``create("default")`` returns: the recommended one.
-DEFAULT = "sort"
+DEFAULT = "vtrack"
 
 _BACKENDS: dict[str, str] = {
     "sort": "tracker.backends.sort",

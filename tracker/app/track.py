@@ -38,7 +38,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import tracker
 from detectors.yolo import WeightsNotFoundError, YOLODetector, YOLODetectorConfig
 from tracker.app import report
-from tracker.app.config import config_from_yaml
+from tracker.app.config import config_from_yaml, load_yaml
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter
 from tracker.app.sources import Frame, FrameSource, SourceConfig, SourceError, open_source
 from tracker.app.writers import JsonlWriter, MotWriter
@@ -205,7 +205,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--conf",
         type=float,
         metavar="P",
-        help=f"minimum detection confidence 0..1 (default: {YOLODetectorConfig.conf})",
+        help=f"minimum detection confidence 0..1 (default: {YOLODetectorConfig.conf}, or the tracker's "
+        "byte_low_score when that is lower and neither --conf nor --detector-config sets it, so that BYTE's "
+        "second association gets its low-score detections)",
     )
     det.add_argument(
         "--classes",
@@ -426,7 +428,13 @@ def _prepare(args: argparse.Namespace) -> tuple[FrameSource, YOLODetector, track
     _check_bag_out(args.bag_out)
     tracker_config = config_from_yaml(config_class(args.tracker), args.config)
     trk = tracker.create(args.tracker, to_dict(tracker_config))
-    detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, _detector_overrides(args))
+    overrides = _detector_overrides(args)
+    from_file = load_yaml(args.detector_config) if args.detector_config else {}
+    low = getattr(tracker_config, "byte_low_score", None)
+    if "conf" not in overrides and "conf" not in from_file and low is not None and low < YOLODetectorConfig.conf:
+        logger.info("detector conf lowered to the tracker's byte_low_score %.3f", low)
+        overrides["conf"] = low
+    detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, overrides)
     source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))
     try:
         bag = _bag_output(args, source)

@@ -29,11 +29,11 @@ def _kalman() -> KalmanConfig:
         process_std=(0.0, 0.0, 0.03, 0.0),
         process_std_per_height=(0.16, 0.16, 0.0, 0.16),
         process_velocity_std=(0.0, 0.0, 0.0, 0.0),
-        process_velocity_std_per_height=(0.2, 0.2, 0.0, 0.2),
+        process_velocity_std_per_height=(0.5, 0.5, 0.0, 0.5),
         initial_std=(0.0, 0.0, 0.01, 0.0),
         initial_std_per_height=(0.1, 0.1, 0.0, 0.1),
         initial_velocity_std=(0.0, 0.0, 0.0, 0.0),
-        initial_velocity_std_per_height=(2.0, 2.0, 0.0, 2.0),
+        initial_velocity_std_per_height=(0.6, 0.6, 0.0, 0.6),
     )
 
 
@@ -41,9 +41,11 @@ def _kalman() -> KalmanConfig:
 class VtrackConfig(AssociationConfig):
     """Association settings (tuned defaults) plus the Kalman filter's (``kalman``)."""
 
-    iou_threshold: float = 0.2
-    min_hits: int = 2
+    iou_threshold: float = 0.3
+    min_hits: int = 1
     max_age_s: float = 3.0
+    min_score: float = 0.3
+    byte_low_score: float | None = 0.1
     ocm_weight: float = 0.2
     kalman: KalmanConfig = field(default_factory=_kalman)
 
