@@ -167,6 +167,8 @@ class AssociationTracker(BaseTracker):
         return len(self._t["ids"])
 
     def _class_columns(self, class_ids: np.ndarray) -> np.ndarray:
+        if len(self._classes) == 1 and (class_ids == self._classes[0]).all():
+            return np.zeros(len(class_ids), dtype=np.int64)
         columns = np.searchsorted(self._classes, class_ids)
         if (columns < len(self._classes)).all() and (self._classes[columns] == class_ids).all():
             return columns
@@ -177,16 +179,17 @@ class AssociationTracker(BaseTracker):
         return np.searchsorted(merged, class_ids)
 
     def _compensate(self, affine: np.ndarray) -> None:
+        # The predicted boxes are recomputed by the predict step that always follows
+        # (timestamps strictly increase); stored observations are moved corner by corner.
         if not len(self):
             return
         self._state = self.motion.warp(self._state, affine)
         if len(self._snapshot):
             self._snapshot = self.motion.warp(self._snapshot, affine)
-        self._t["boxes"] = self.motion.boxes(self._state)
         L, shift = affine[:, :2], affine[:, 2]
-        corners = self._t["obs"].reshape(-1, 2, 2) @ L.T + shift
-        self._t["obs"] = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
-        self._t["obs_centres"] = self._t["obs_centres"] @ L.T + shift
+        self._t["obs"] = (self._t["obs"].reshape(-1, 2, 2) @ L.T + shift).reshape(-1, 4)
+        if self.config.ocm_weight > 0:
+            self._t["obs_centres"] = self._t["obs_centres"] @ L.T + shift
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
         cfg, t = self.config, self._t
