@@ -93,7 +93,7 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
         covariance = model.covariance(state)
         for i, track_id in enumerate(ids):
             kf = reference[track_id]
-            np.testing.assert_allclose(state["mean"][i, :dim], kf.x[:, 0], rtol=1e-7, atol=1e-6)
+            np.testing.assert_allclose(model.mean(state)[i, :dim], kf.x[:, 0], rtol=1e-7, atol=1e-6)
             np.testing.assert_allclose(covariance[i, :dim, :dim], kf.P, rtol=1e-7, atol=1e-6)
             checked += 1
     assert len(ids) >= 8 and checked > 500
@@ -102,12 +102,12 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
 def test_transition_and_noise_scale_with_dt():
     model = KalmanMotion()
     state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0]]))
-    state.arrays["mean"][0, 4] = 50.0  # px/s to the right
+    model.mean(state)[0, 4] = 50.0  # px/s to the right
     moved = model.predict(state, 0.5)
-    np.testing.assert_allclose(moved["mean"][0, 0], 120.0 + 25.0)
+    np.testing.assert_allclose(model.mean(moved)[0, 0], 120.0 + 25.0)
     np.testing.assert_allclose(model.process_noise(0.2), 2 * model.process_noise(0.1))
     two_steps = model.predict(model.predict(state, 0.25), 0.25)
-    np.testing.assert_allclose(two_steps["mean"], moved["mean"])
+    np.testing.assert_allclose(model.mean(two_steps), model.mean(moved))
 
 
 def test_warp_moves_boxes_with_the_camera():

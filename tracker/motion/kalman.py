@@ -46,6 +46,8 @@ __all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
 _DIM_Z = 4
 _DIM_X = 2 * _DIM_Z
 _DIAG = np.arange(_DIM_X)
+_MEAN, _VAR, _COV = slice(0, _DIM_X), slice(_DIM_X, 2 * _DIM_X), slice(2 * _DIM_X, 2 * _DIM_X + _DIM_Z)
+_WIDTH = 2 * _DIM_X + _DIM_Z
 
 #: Box representations of the measurement; see the module doc.
 REPRESENTATIONS = ("cxcysr", "cxcyah")
@@ -119,13 +121,11 @@ def _cxcyah_to_xyxy(z: np.ndarray) -> np.ndarray:
 class KalmanMotion(MotionModel):
     """Constant-velocity Kalman filter over box components, batched over tracks; see the module doc.
 
-    State arrays for ``M`` tracks (float64):
-
-    - ``mean`` ``(M, 8)``: ``(z, dz/dt)``;
-    - ``var`` ``(M, 8)``: the diagonal of the covariance;
-    - ``cov_pv`` ``(M, 4)``: the covariance of each component with its velocity.
-
-    :meth:`covariance` assembles the full ``(M, 8, 8)`` matrices.
+    The state of ``M`` tracks is one float64 array ``x`` ``(M, 20)`` (one array, so that
+    the pipeline moves rows with one operation): columns 0-7 the mean ``(z, dz/dt)``,
+    8-15 the diagonal of the covariance, 16-19 the covariance of each component with
+    its velocity. :meth:`mean` and :meth:`covariance` read them as ``(M, 8)`` and
+    ``(M, 8, 8)``.
     """
 
     def __init__(self, config: KalmanConfig | None = None) -> None:
@@ -181,45 +181,51 @@ class KalmanMotion(MotionModel):
         absolute, relative = self._p0
         return np.diag(np.square(absolute if relative is None else absolute + relative * height))
 
+    def mean(self, state: MotionState) -> np.ndarray:
+        """The ``(M, 8)`` state means ``(z, dz/dt)`` (a view into ``state``)."""
+        return state["x"][:, _MEAN]
+
     def covariance(self, state: MotionState) -> np.ndarray:
         """The full ``(M, 8, 8)`` covariance matrices of ``state``."""
-        P = np.zeros((len(state), _DIM_X, _DIM_X))
-        P[:, _DIAG, _DIAG] = state["var"]
+        x = state["x"]
+        P = np.zeros((len(x), _DIM_X, _DIM_X))
+        P[:, _DIAG, _DIAG] = x[:, _VAR]
         pos, vel = np.arange(_DIM_Z), np.arange(_DIM_Z, _DIM_X)
-        P[:, pos, vel] = P[:, vel, pos] = state["cov_pv"]
+        P[:, pos, vel] = P[:, vel, pos] = x[:, _COV]
         return P
 
     def initiate(self, xyxy: np.ndarray) -> MotionState:
         z = self._to_z(xyxy)
-        mean = np.zeros((len(z), _DIM_X))
-        mean[:, :_DIM_Z] = z
-        var = np.broadcast_to(self._variance(self._p0, z), mean.shape).copy()
-        return MotionState({"mean": mean, "var": var, "cov_pv": np.zeros((len(z), _DIM_Z))})
+        x = np.zeros((len(z), _WIDTH))
+        x[:, :_DIM_Z] = z
+        x[:, _VAR] = self._variance(self._p0, z)
+        return MotionState({"x": x})
 
     def predict(self, state: MotionState, dt: float) -> MotionState:
-        mean, var, cov = state["mean"], state["var"], state["cov_pv"]
-        velocity_var = var[:, _DIM_Z:]
+        x = state["x"].copy()
+        q = self._variance(self._q, x)
         # Per component, F = [[1, dt], [0, 1]]: P' = F P F^T + Q.
-        q = self._variance(self._q, mean)
-        mean = mean.copy()
-        mean[:, :_DIM_Z] += dt * mean[:, _DIM_Z:]
-        var = var.copy()
-        var[:, :_DIM_Z] += dt * (2.0 * cov + dt * velocity_var)
-        var += dt * q
-        return MotionState({"mean": mean, "var": var, "cov_pv": cov + dt * velocity_var})
+        velocity_var = x[:, 12:16]
+        x[:, :_DIM_Z] += dt * x[:, _DIM_Z:_DIM_X]
+        x[:, 8:12] += dt * (2.0 * x[:, _COV] + dt * velocity_var)
+        x[:, _COV] += dt * velocity_var
+        x[:, _VAR] += dt * q
+        return MotionState({"x": x})
 
     def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
-        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"]
-        r = self._variance(self._r, mean)
-        innovation = self._to_z(xyxy) - mean[:, :_DIM_Z]
-        s = var[:, :_DIM_Z] + r  # innovation variance per component
-        gain_p = var[:, :_DIM_Z] / s
-        gain_v = cov / s
-        mean[:, :_DIM_Z] += gain_p * innovation
-        mean[:, _DIM_Z:] += gain_v * innovation
-        var[:, _DIM_Z:] -= gain_v * cov
-        var[:, :_DIM_Z] *= r / s
-        return MotionState({"mean": mean, "var": var, "cov_pv": cov * (r / s)})
+        x = state["x"].copy()
+        r = self._variance(self._r, x)
+        innovation = self._to_z(xyxy) - x[:, :_DIM_Z]
+        s = x[:, 8:12] + r  # innovation variance per component
+        gain_p = x[:, 8:12] / s
+        gain_v = x[:, _COV] / s
+        x[:, :_DIM_Z] += gain_p * innovation
+        x[:, _DIM_Z:_DIM_X] += gain_v * innovation
+        x[:, 12:16] -= gain_v * x[:, _COV]
+        shrink = r / s
+        x[:, 8:12] *= shrink
+        x[:, _COV] *= shrink
+        return MotionState({"x": x})
 
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
         """Apply a camera-motion affine to centres, sizes and their velocities.
@@ -240,17 +246,17 @@ class KalmanMotion(MotionModel):
         L, t = affine[:, :2], affine[:, 2]
         k = np.sqrt(abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0]))
         size, size_scale = (2, k * k) if self.config.representation == "cxcysr" else (3, k)
-        mean, var, cov = state["mean"].copy(), state["var"].copy(), state["cov_pv"].copy()
+        x = state["x"].copy()
         L2 = np.square(L)
-        for offset in (0, _DIM_Z):
-            mean[:, offset : offset + 2] = mean[:, offset : offset + 2] @ L.T
-            var[:, offset : offset + 2] = var[:, offset : offset + 2] @ L2.T
-            mean[:, offset + size] *= size_scale
-            var[:, offset + size] *= size_scale**2
-        mean[:, :2] += t
-        cov[:, :2] = cov[:, :2] @ L2.T
-        cov[:, size] *= size_scale**2
-        return MotionState({"mean": mean, "var": var, "cov_pv": cov})
+        for offset in (0, _DIM_Z):  # the components, then their velocities
+            x[:, offset : offset + 2] = x[:, offset : offset + 2] @ L.T
+            x[:, _DIM_X + offset : _DIM_X + offset + 2] = x[:, _DIM_X + offset : _DIM_X + offset + 2] @ L2.T
+            x[:, offset + size] *= size_scale
+            x[:, _DIM_X + offset + size] *= size_scale**2
+        x[:, :2] += t
+        x[:, 16:18] = x[:, 16:18] @ L2.T
+        x[:, 16 + size] *= size_scale**2
+        return MotionState({"x": x})
 
     def boxes(self, state: MotionState) -> np.ndarray:
-        return self._to_xyxy(state["mean"])
+        return self._to_xyxy(state["x"])
