@@ -158,3 +158,12 @@ def test_affine_from_a_yaw_rotation_is_a_horizontal_shift():
     H = K @ R @ np.linalg.inv(K)
     near = H @ np.array([610.0, 185.0, 1.0])
     np.testing.assert_allclose(A @ np.array([610.0, 185.0, 1.0]), near[:2] / near[2], atol=0.01)
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_fused_score_gives_a_contested_track_to_the_confident_detection(fuse):
+    """Two candidates overlap the track equally; only the score tells the car from clutter."""
+    t = tracker.create("sort", min_hits=1, fuse_score=fuse)
+    t.update(dets(box(100, 100)), 0.0)
+    tracks = t.update(dets(box(92, 100), box(108, 100), scores=[0.3, 0.95]), 0.1)
+    assert int(tracks.det_index[tracks.ids == 1][0]) == (1 if fuse else 0)

@@ -80,6 +80,8 @@ class AssociationConfig:
         ocm_weight: weight of OC-SORT's velocity-direction consistency term in the
             first association's cost (0 turns it off).
         ocm_history: how many observations back the track's direction is measured.
+        fuse_score: first association cost ``1 - IoU * score`` instead of ``1 - IoU``,
+            so a confident detection wins a contested track (ByteTrack's MOT17 setting).
         oru: OC-SORT's observation-centric re-update after missed frames.
         ocr: OC-SORT's observation-centric recovery (a last-observation IoU pass).
         output_box: box reported for a matched track: ``"detection"`` (its detection's)
@@ -96,6 +98,7 @@ class AssociationConfig:
     byte_iou_threshold: float = 0.5
     ocm_weight: float = 0.0
     ocm_history: int = 3
+    fuse_score: bool = False
     oru: bool = False
     ocr: bool = False
     output_box: str = "detection"
@@ -205,7 +208,7 @@ class AssociationTracker(BaseTracker):
         # First association: all tracks against the high-score detections.
         iou = iou_matrix(t["boxes"], det_boxes[high])
         feasible = iou >= cfg.iou_threshold
-        cost = 1.0 - iou
+        cost = 1.0 - (iou * scores[high] if cfg.fuse_score else iou)
         if cfg.ocm_weight > 0 and iou.size:
             cost -= cfg.ocm_weight * self._direction_consistency(det_boxes[high]) * scores[high]
         matches, free_tracks, free_high = linear_assignment(cost, feasible)
