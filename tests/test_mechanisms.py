@@ -167,3 +167,10 @@ def test_fused_score_gives_a_contested_track_to_the_confident_detection(fuse):
     t.update(dets(box(100, 100)), 0.0)
     tracks = t.update(dets(box(92, 100), box(108, 100), scores=[0.3, 0.95]), 0.1)
     assert int(tracks.det_index[tracks.ids == 1][0]) == (1 if fuse else 0)
+
+
+def test_camera_motion_can_be_switched_off():
+    t = tracker.create("sort", camera_motion=False, min_hits=1)
+    t.update(dets(box(100, 100)), 0.0)
+    t.update(Detections.empty(), 0.1, camera_motion=np.array([[1.0, 0.0, 500.0], [0.0, 1.0, 0.0]]))
+    assert float(t.tracks.xyxy[0, 0]) == pytest.approx(80.0)  # not moved by the 500 px shift

@@ -84,6 +84,7 @@ class AssociationConfig:
             so a confident detection wins a contested track (ByteTrack's MOT17 setting).
         oru: OC-SORT's observation-centric re-update after missed frames.
         ocr: OC-SORT's observation-centric recovery (a last-observation IoU pass).
+        camera_motion: use the ``camera_motion`` given to ``update()`` (False ignores it).
         output_box: box reported for a matched track: ``"detection"`` (its detection's)
             or ``"filtered"`` (the motion model's corrected box).
     """
@@ -101,6 +102,7 @@ class AssociationConfig:
     fuse_score: bool = False
     oru: bool = False
     ocr: bool = False
+    camera_motion: bool = True
     output_box: str = "detection"
 
     def __post_init__(self) -> None:
@@ -184,7 +186,7 @@ class AssociationTracker(BaseTracker):
     def _compensate(self, affine: np.ndarray) -> None:
         # The predicted boxes are recomputed by the predict step that always follows
         # (timestamps strictly increase); stored observations are moved corner by corner.
-        if not len(self):
+        if not len(self) or not self.config.camera_motion:
             return
         self._state = self.motion.warp(self._state, affine)
         if len(self._snapshot):
