@@ -2,23 +2,11 @@
 
 import numpy as np
 import pytest
+from scenes import box, dets
 
 import tracker
 from tracker import Detections, TimestampError, TrackState
 from tracker.association import linear_assignment
-
-
-def box(cx: float, cy: float, w: float = 40.0, h: float = 30.0) -> list[float]:
-    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
-
-
-def dets(*boxes: list[float], scores: list[float] | None = None, class_ids: list[int] | None = None) -> Detections:
-    n = len(boxes)
-    return Detections(
-        np.array(boxes, dtype=np.float64).reshape(n, 4),
-        scores if scores is not None else [0.9] * n,
-        class_ids if class_ids is not None else [2] * n,
-    )
 
 
 def ids_by_det(tracks: tracker.Tracks) -> dict[int, int]:

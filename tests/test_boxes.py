@@ -2,7 +2,15 @@
 
 import numpy as np
 
-from tracker.boxes import cxcysr_to_xyxy, iou_matrix, tlwh_to_xyxy, xyxy_to_cxcysr, xyxy_to_tlwh
+from tracker.boxes import (
+    cxcyah_to_xyxy,
+    cxcysr_to_xyxy,
+    iou_matrix,
+    tlwh_to_xyxy,
+    xyxy_to_cxcyah,
+    xyxy_to_cxcysr,
+    xyxy_to_tlwh,
+)
 
 
 def test_iou_known_values():
@@ -24,6 +32,8 @@ def test_round_trips():
     xyxy = np.array([[10.0, 20.0, 50.0, 100.0], [0.0, 0.0, 3.0, 1.0]])
     np.testing.assert_allclose(cxcysr_to_xyxy(xyxy_to_cxcysr(xyxy)), xyxy)
     np.testing.assert_allclose(tlwh_to_xyxy(xyxy_to_tlwh(xyxy)), xyxy)
+    np.testing.assert_allclose(cxcyah_to_xyxy(xyxy_to_cxcyah(xyxy)), xyxy)
+    np.testing.assert_allclose(xyxy_to_cxcyah(xyxy)[0], [30, 60, 0.5, 80])
     np.testing.assert_allclose(xyxy_to_cxcysr(xyxy)[0], [30, 60, 40 * 80, 0.5])
 
 

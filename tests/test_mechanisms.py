@@ -4,25 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scenes import box, dets
 
 import tracker
 from tracker import Detections
 from tracker.camera_motion import affine_from_rotation
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def box(cx: float, cy: float, w: float = 40.0, h: float = 30.0) -> list[float]:
-    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
-
-
-def dets(*boxes: list[float], scores: list[float] | None = None, class_ids: list[int] | None = None) -> Detections:
-    n = len(boxes)
-    return Detections(
-        np.array(boxes, dtype=np.float64).reshape(n, 4),
-        [0.9] * n if scores is None else scores,
-        [2] * n if class_ids is None else class_ids,
-    )
 
 
 @pytest.mark.parametrize("byte", [False, True])

@@ -6,13 +6,23 @@ Conventions (all in pixels, image origin at the top-left, y down):
 - ``tlwh``: ``(left, top, width, height)``, MOTChallenge files.
 - ``cxcysr``: ``(cx, cy, s, r)`` with centre ``(cx, cy)``, area ``s = w * h`` and
   aspect ratio ``r = w / h``: the Kalman state of SORT (Bewley et al., 2016).
+- ``cxcyah``: ``(cx, cy, a, h)`` with aspect ratio ``a = w / h`` and height ``h``: the
+  Kalman state of DeepSORT (Wojke et al., 2017) and ByteTrack.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cxcysr_to_xyxy", "iou_matrix", "tlwh_to_xyxy", "xyxy_to_cxcysr", "xyxy_to_tlwh"]
+__all__ = [
+    "cxcyah_to_xyxy",
+    "cxcysr_to_xyxy",
+    "iou_matrix",
+    "tlwh_to_xyxy",
+    "xyxy_to_cxcyah",
+    "xyxy_to_cxcysr",
+    "xyxy_to_tlwh",
+]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -38,19 +48,49 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
-    """``(N, 4)`` ``xyxy`` boxes to ``(N, 4)`` float64 ``(cx, cy, s, r)``.
-
-    A zero-height box gets ``r = 0`` rather than a division by zero.
-    """
+def _centre_size(xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(N, 4)`` float64 output filled with the centre, the widths, heights and ratios ``w / h`` (0 if h = 0)."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     out = np.empty_like(xyxy)
     w = xyxy[:, 2] - xyxy[:, 0]
     h = xyxy[:, 3] - xyxy[:, 1]
     out[:, 0] = xyxy[:, 0] + 0.5 * w
     out[:, 1] = xyxy[:, 1] + 0.5 * h
+    return out, w, h, np.divide(w, h, out=np.zeros_like(w), where=h > 0)
+
+
+def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` ``xyxy`` boxes to ``(N, 4)`` float64 ``(cx, cy, s, r)`` (SORT's box state).
+
+    A zero-height box gets ``r = 0`` rather than a division by zero.
+    """
+    out, w, h, r = _centre_size(xyxy)
     out[:, 2] = w * h
-    out[:, 3] = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
+    out[:, 3] = r
+    return out
+
+
+def xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` ``xyxy`` boxes to ``(N, 4)`` float64 ``(cx, cy, a, h)`` (DeepSORT's box state, ``a = w / h``).
+
+    A zero-height box gets ``a = 0`` rather than a division by zero.
+    """
+    out, _, h, a = _centre_size(xyxy)
+    out[:, 2] = a
+    out[:, 3] = h
+    return out
+
+
+def cxcyah_to_xyxy(cxcyah: np.ndarray) -> np.ndarray:
+    """``(N, >=4)`` ``(cx, cy, a, h, ...)`` states to ``(N, 4)`` float64 ``xyxy`` boxes (negative a or h count as 0)."""
+    cxcyah = np.asarray(cxcyah, dtype=np.float64)
+    h = np.maximum(cxcyah[:, 3], 0.0)
+    half_w = 0.5 * np.maximum(cxcyah[:, 2], 0.0) * h
+    out = np.empty((len(cxcyah), 4))
+    out[:, 0] = cxcyah[:, 0] - half_w
+    out[:, 1] = cxcyah[:, 1] - 0.5 * h
+    out[:, 2] = cxcyah[:, 0] + half_w
+    out[:, 3] = cxcyah[:, 1] + 0.5 * h
     return out
 
 

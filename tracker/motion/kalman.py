@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.boxes import cxcysr_to_xyxy, xyxy_to_cxcysr
+from tracker.boxes import cxcyah_to_xyxy, cxcysr_to_xyxy, xyxy_to_cxcyah, xyxy_to_cxcysr
 from tracker.motion.base import MotionModel, MotionState
 
 __all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
@@ -95,29 +95,6 @@ class KalmanConfig:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
 
 
-def _xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
-    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    out = np.empty_like(xyxy)
-    w = xyxy[:, 2] - xyxy[:, 0]
-    h = xyxy[:, 3] - xyxy[:, 1]
-    out[:, 0] = xyxy[:, 0] + 0.5 * w
-    out[:, 1] = xyxy[:, 1] + 0.5 * h
-    out[:, 2] = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
-    out[:, 3] = h
-    return out
-
-
-def _cxcyah_to_xyxy(z: np.ndarray) -> np.ndarray:
-    h = np.maximum(z[:, 3], 0.0)
-    half_w = 0.5 * np.maximum(z[:, 2], 0.0) * h
-    out = np.empty((len(z), 4))
-    out[:, 0] = z[:, 0] - half_w
-    out[:, 1] = z[:, 1] - 0.5 * h
-    out[:, 2] = z[:, 0] + half_w
-    out[:, 3] = z[:, 1] + 0.5 * h
-    return out
-
-
 class KalmanMotion(MotionModel):
     """Constant-velocity Kalman filter over box components, batched over tracks; see the module doc.
 
@@ -131,8 +108,8 @@ class KalmanMotion(MotionModel):
     def __init__(self, config: KalmanConfig | None = None) -> None:
         self.config = c = config or KalmanConfig()
         sort = c.representation == "cxcysr"
-        self._to_z = xyxy_to_cxcysr if sort else _xyxy_to_cxcyah
-        self._to_xyxy = cxcysr_to_xyxy if sort else _cxcyah_to_xyxy
+        self._to_z = xyxy_to_cxcysr if sort else xyxy_to_cxcyah
+        self._to_xyxy = cxcysr_to_xyxy if sort else cxcyah_to_xyxy
 
         def pair(absolute: Vector4, per_height: Vector4) -> tuple[np.ndarray, np.ndarray | None]:
             relative = np.asarray(per_height, dtype=np.float64)
