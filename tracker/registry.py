@@ -19,6 +19,7 @@ __all__ = ["DEFAULT", "available", "config_class", "create", "register"]
 DEFAULT = "vtrack"
 
 _BACKENDS: dict[str, str] = {
+    "lstm": "tracker.backends.lstm",
     "sort": "tracker.backends.sort",
     "vtrack": "tracker.backends.vtrack",
 }

@@ -2,5 +2,5 @@
 
 A backend module defines a frozen config dataclass and a ``build(config)`` function;
 :mod:`tracker.registry` maps names to them and imports a backend only when it is
-created, so heavy dependencies (torch for ``lstm``) load on demand.
+created, so a backend's weights and code load only when it is used.
 """
