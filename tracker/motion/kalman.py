@@ -223,16 +223,17 @@ class KalmanMotion(MotionModel):
         L, t = affine[:, :2], affine[:, 2]
         k = np.sqrt(abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0]))
         size, size_scale = (2, k * k) if self.config.representation == "cxcysr" else (3, k)
-        x = state["x"].copy()
+        # One linear map of the state columns: x' = x W^T (+ t on the centre).
         L2 = np.square(L)
-        for offset in (0, _DIM_Z):  # the components, then their velocities
-            x[:, offset : offset + 2] = x[:, offset : offset + 2] @ L.T
-            x[:, _DIM_X + offset : _DIM_X + offset + 2] = x[:, _DIM_X + offset : _DIM_X + offset + 2] @ L2.T
-            x[:, offset + size] *= size_scale
-            x[:, _DIM_X + offset + size] *= size_scale**2
+        W = np.eye(_WIDTH)
+        for first, block in ((0, L), (_DIM_Z, L), (_DIM_X, L2), (_DIM_X + _DIM_Z, L2), (2 * _DIM_X, L2)):
+            W[first : first + 2, first : first + 2] = block
+        for column, scale in ((size, size_scale), (_DIM_Z + size, size_scale)):
+            W[column, column] = scale
+            W[_DIM_X + column, _DIM_X + column] = scale**2
+        W[2 * _DIM_X + size, 2 * _DIM_X + size] = size_scale**2
+        x = state["x"] @ W.T
         x[:, :2] += t
-        x[:, 16:18] = x[:, 16:18] @ L2.T
-        x[:, 16 + size] *= size_scale**2
         return MotionState({"x": x})
 
     def boxes(self, state: MotionState) -> np.ndarray:
