@@ -55,7 +55,7 @@ from tracker.app.config import load_yaml
 from tracker.config import ConfigError, from_mapping
 from tracker.registry import config_class
 
-__all__ = ["Grid", "add_arguments", "candidates", "load_grid", "main", "run", "tune"]
+__all__ = ["Grid", "add_arguments", "candidates", "load_grid", "run", "tune"]
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack tune`` with parsed ``args``; return the exit status (0, or 2 on bad input)."""
-    command = getattr(args, "tune_command", None) or shlex.join(["vtrack", *sys.argv[1:]])
+    command = shlex.join(["vtrack", *sys.argv[1:]])
     if args.out.exists() and any(args.out.iterdir()):
         report.error(_COMMAND, f"--out {args.out} is not empty; choose a new folder")
         return report.EXIT_ERROR
@@ -250,17 +250,3 @@ def run(args: argparse.Namespace) -> int:
     report.summary(markdown.splitlines()[:10])
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.tune``: the same as ``vtrack tune``."""
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.tune", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    args.tune_command = shlex.join(["python", "-m", "benchmarks.tune", *argv])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -136,8 +136,9 @@ class Tracks:
 
     Attributes:
         ids: ``(M,)`` int64 track IDs, unique within a tracker instance, never reused.
-        xyxy: ``(M, 4)`` float32 boxes in pixels: the matched detection's box when
-            ``det_index >= 0``, else the motion model's prediction.
+        xyxy: ``(M, 4)`` float32 boxes in pixels: for a track matched this frame
+            (``det_index >= 0``) its detection's box or, with ``output_box="filtered"``,
+            the motion model's corrected box; else the motion model's prediction.
         scores: ``(M,)`` float32 score of the latest matched detection.
         class_ids: ``(M,)`` int64 class of the track (a score-weighted vote over its
             detections).
