@@ -249,4 +249,3 @@ def run(args: argparse.Namespace) -> int:
     (args.out / "best.yaml").write_text(header + yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
     report.summary(markdown.splitlines()[:10])
     return 0
-
