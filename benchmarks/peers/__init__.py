@@ -13,10 +13,11 @@ name               wraps                                   settings (library def
 ``boxmot-bytetrack`` ``boxmot.ByteTrack``                  ``frame_rate``
 ``boxmot-ocsort``  ``boxmot.OcSort``                       nothing (it has no frame-rate setting)
 ``boxmot-botsort`` ``boxmot.BotSort``                      ``frame_rate``, ReID and CMC off
+``boxmot-occluboost`` ``boxmot.OccluBoost``                ReID and CMC off (no frame-rate setting)
 ================== ======================================= ==========================================
 
 References: SORT (Bewley et al. 2016), ByteTrack (Zhang et al. 2022), OC-SORT (Cao et
-al. 2023), BoT-SORT (Aharon et al. 2022); roboflow ``trackers``
+al. 2023), BoT-SORT (Aharon et al. 2022), BoostTrack (Stanojević & Todorović 2024); roboflow ``trackers``
 (https://github.com/roboflow/trackers), BoxMOT (https://github.com/mikel-brostrom/boxmot).
 """
 
@@ -34,6 +35,7 @@ PEERS = {
     "boxmot-bytetrack": "benchmarks.peers.boxmot_bytetrack",
     "boxmot-ocsort": "benchmarks.peers.boxmot_ocsort",
     "boxmot-botsort": "benchmarks.peers.boxmot_botsort",
+    "boxmot-occluboost": "benchmarks.peers.boxmot_occluboost",
 }
 
 

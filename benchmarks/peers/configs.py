@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BotSortConfig", "FrameRateConfig", "LibraryDefaultsConfig"]
+__all__ = ["BotSortConfig", "FrameRateConfig", "LibraryDefaultsConfig", "MotionOnlyConfig"]
 
 #: The frame rate the libraries assume by default, frames per second.
 LIBRARY_DEFAULT_FRAME_RATE = 30.0
@@ -33,6 +33,19 @@ class LibraryDefaultsConfig:
 @dataclass(frozen=True)
 class BotSortConfig(FrameRateConfig):
     """BoT-SORT without ReID: library defaults plus the frame rate, appearance and CMC off.
+
+    Attributes:
+        use_embeddings: use ReID appearance embeddings (needs images; the library's default is on).
+        use_cmc: camera-motion compensation from the images (the library's default is on).
+    """
+
+    use_embeddings: bool = False
+    use_cmc: bool = False
+
+
+@dataclass(frozen=True)
+class MotionOnlyConfig:
+    """Library defaults with appearance and CMC off, for trackers without a frame-rate setting.
 
     Attributes:
         use_embeddings: use ReID appearance embeddings (needs images; the library's default is on).
