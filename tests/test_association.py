@@ -14,18 +14,22 @@ def ids_by_det(tracks: tracker.Tracks) -> dict[int, int]:
 
 
 def test_linear_assignment_never_takes_an_infeasible_pair():
+    def pairs(result):
+        return np.stack([result.rows, result.cols], axis=1).tolist()
+
     cost = np.array([[0.1, 0.9], [0.2, 0.95]])
-    matches, rows, cols = linear_assignment(cost, cost <= 0.7)
-    assert matches.tolist() == [[0, 0]] or matches.tolist() == [[1, 0]]
-    assert len(rows) == 1 and cols.tolist() == [1]
+    result = linear_assignment(cost, cost <= 0.7)
+    assert pairs(result) == [[0, 0]] or pairs(result) == [[1, 0]]
+    assert len(result.free_rows) == 1 and result.free_cols.tolist() == [1]
     # Solved freely, (0, 1) + (1, 0) = 0.5 beats (0, 0) + (1, 1) = 1.0; gating forbids (1, 0).
     cost = np.array([[0.1, 0.2], [0.3, 0.9]])
-    matches, rows, cols = linear_assignment(cost, np.array([[True, True], [False, True]]))
-    assert matches.tolist() == [[0, 0], [1, 1]]
-    matches, rows, cols = linear_assignment(cost, cost < 1)
-    assert matches.tolist() == [[0, 1], [1, 0]]
-    matches, rows, cols = linear_assignment(np.zeros((0, 3)), np.zeros((0, 3), dtype=bool))
-    assert matches.shape == (0, 2) and cols.tolist() == [0, 1, 2]
+    assert pairs(linear_assignment(cost, np.array([[True, True], [False, True]]))) == [[0, 0], [1, 1]]
+    assert pairs(linear_assignment(cost, cost < 1)) == [[0, 1], [1, 0]]
+    result = linear_assignment(np.zeros((0, 3)), np.zeros((0, 3), dtype=bool))
+    assert len(result.rows) == 0 and result.free_cols.tolist() == [0, 1, 2]
+    # No conflicts: the feasible pairs themselves, without the solver.
+    result = linear_assignment(np.zeros((3, 2)), np.array([[False, True], [False, False], [True, False]]))
+    assert pairs(result) == [[0, 1], [2, 0]] and result.free_rows.tolist() == [1] and len(result.free_cols) == 0
 
 
 @pytest.mark.parametrize("fps", [10.0, 30.0])

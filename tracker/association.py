@@ -6,45 +6,62 @@ path variant of the Hungarian algorithm).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["linear_assignment"]
+__all__ = ["Assignment", "linear_assignment"]
 
 _INFEASIBLE = 1e6
 
 
-def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class Assignment(NamedTuple):
+    """Result of :func:`linear_assignment`; every field is a sorted ``(K,)`` or ``(M - K,)``/``(N - K,)`` int64 array.
+
+    Attributes:
+        rows: matched rows (tracks), ascending.
+        cols: the column (detection) matched to each of ``rows``.
+        free_rows: the unmatched rows, ascending.
+        free_cols: the unmatched columns, ascending.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    free_rows: np.ndarray
+    free_cols: np.ndarray
+
+
+def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> Assignment:
     """Minimum-cost one-to-one assignment restricted to the ``feasible`` pairs.
 
     Infeasible pairs get a prohibitive cost before solving, so they can never
     displace a feasible pair; among feasible assignments the solver maximises the
-    number of pairs, then minimises their total cost.
+    number of pairs, then minimises their total cost. When no row and no column
+    has two feasible candidates the feasible pairs are the optimum and the solver
+    is skipped (the common case when objects are apart).
 
     Args:
         cost: ``(M, N)`` float cost matrix (rows: tracks, columns: detections).
         feasible: ``(M, N)`` bool, the pairs that may be matched (e.g. IoU gating).
 
     Returns:
-        ``matches`` ``(K, 2)`` int64 ``(row, column)`` pairs, the unmatched rows
-        ``(M - K,)`` and the unmatched columns ``(N - K,)``, all sorted.
+        The :class:`Assignment`: matched ``rows`` and ``cols``, unmatched rows and columns.
     """
     m, n = cost.shape
-    if m == 0 or n == 0 or not feasible.any():
-        return np.zeros((0, 2), dtype=np.int64), np.arange(m), np.arange(n)
-    if feasible.sum(axis=0).max() == 1 and feasible.sum(axis=1).max() == 1:
-        # No row or column has two candidates: the feasible pairs are the optimum.
-        rows, cols = np.nonzero(feasible)
+    if m == 0 or n == 0:
+        return Assignment(_EMPTY, _EMPTY, np.arange(m), np.arange(n))
+    if feasible.sum(axis=0).max() <= 1 and feasible.sum(axis=1).max() <= 1:
+        rows, cols = feasible.nonzero()
     else:
         rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
         keep = feasible[rows, cols]
         rows, cols = rows[keep], cols[keep]
-    unmatched_rows = np.ones(m, dtype=bool)
-    unmatched_rows[rows] = False
-    unmatched_cols = np.ones(n, dtype=bool)
-    unmatched_cols[cols] = False
-    return (
-        np.stack([rows, cols], axis=1).astype(np.int64),
-        np.flatnonzero(unmatched_rows),
-        np.flatnonzero(unmatched_cols),
-    )
+    free_rows = np.ones(m, dtype=bool)
+    free_rows[rows] = False
+    free_cols = np.ones(n, dtype=bool)
+    free_cols[cols] = False
+    return Assignment(rows, cols, free_rows.nonzero()[0], free_cols.nonzero()[0])
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)

@@ -37,26 +37,26 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ix1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    iy1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    ix2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    iy2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix2 - ix1, 0.0, None) * np.clip(iy2 - iy1, 0.0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    # (M, N, 2) overlap extents along x and y, clipped at 0.
+    extent = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    extent -= np.maximum(a[:, None, :2], b[None, :, :2])
+    np.maximum(extent, 0.0, out=extent)
+    inter = extent[..., 0] * extent[..., 1]
+    size_a, size_b = a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]
+    union = (size_a[:, 0] * size_a[:, 1])[:, None] + size_b[:, 0] * size_b[:, 1] - inter
+    # Where both areas are zero the union is 0 and so is the intersection: 0 / inf = 0.
+    union[union <= 0.0] = np.inf
+    return inter / union
 
 
-def _centre_size(xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(N, 4)`` float64 output filled with the centre, the widths, heights and ratios ``w / h`` (0 if h = 0)."""
-    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    out = np.empty_like(xyxy)
-    w = xyxy[:, 2] - xyxy[:, 0]
-    h = xyxy[:, 3] - xyxy[:, 1]
-    out[:, 0] = xyxy[:, 0] + 0.5 * w
-    out[:, 1] = xyxy[:, 1] + 0.5 * h
-    return out, w, h, np.divide(w, h, out=np.zeros_like(w), where=h > 0)
+# Linear maps between xyxy and (cx, cy, w, h), applied as one matrix product: boxes @ map.
+_XYXY_TO_CXCYWH = np.array([[0.5, 0.0, -1.0, 0.0], [0.0, 0.5, 0.0, -1.0], [0.5, 0.0, 1.0, 0.0], [0.0, 0.5, 0.0, 1.0]])
+_CXCYWH_TO_XYXY = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [-0.5, 0.0, 0.5, 0.0], [0.0, -0.5, 0.0, 0.5]])
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where the denominator is not positive."""
+    return numerator / np.where(denominator > 0.0, denominator, np.inf)
 
 
 def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
@@ -64,9 +64,10 @@ def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
 
     A zero-height box gets ``r = 0`` rather than a division by zero.
     """
-    out, w, h, r = _centre_size(xyxy)
+    out = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4) @ _XYXY_TO_CXCYWH
+    w, h = out[:, 2].copy(), out[:, 3].copy()
     out[:, 2] = w * h
-    out[:, 3] = r
+    out[:, 3] = _ratio(w, h)
     return out
 
 
@@ -75,23 +76,17 @@ def xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
 
     A zero-height box gets ``a = 0`` rather than a division by zero.
     """
-    out, _, h, a = _centre_size(xyxy)
-    out[:, 2] = a
-    out[:, 3] = h
+    out = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4) @ _XYXY_TO_CXCYWH
+    out[:, 2] = _ratio(out[:, 2], out[:, 3])
     return out
 
 
 def cxcyah_to_xyxy(cxcyah: np.ndarray) -> np.ndarray:
     """``(N, >=4)`` ``(cx, cy, a, h, ...)`` states to ``(N, 4)`` float64 ``xyxy`` boxes (negative a or h count as 0)."""
-    cxcyah = np.asarray(cxcyah, dtype=np.float64)
-    h = np.maximum(cxcyah[:, 3], 0.0)
-    half_w = 0.5 * np.maximum(cxcyah[:, 2], 0.0) * h
-    out = np.empty((len(cxcyah), 4))
-    out[:, 0] = cxcyah[:, 0] - half_w
-    out[:, 1] = cxcyah[:, 1] - 0.5 * h
-    out[:, 2] = cxcyah[:, 0] + half_w
-    out[:, 3] = cxcyah[:, 1] + 0.5 * h
-    return out
+    cxcywh = np.array(np.asarray(cxcyah, dtype=np.float64)[:, :4])
+    np.maximum(cxcywh[:, 2:], 0.0, out=cxcywh[:, 2:])
+    cxcywh[:, 2] *= cxcywh[:, 3]
+    return cxcywh @ _CXCYWH_TO_XYXY
 
 
 def cxcysr_to_xyxy(cxcysr: np.ndarray) -> np.ndarray:
@@ -100,16 +95,12 @@ def cxcysr_to_xyxy(cxcysr: np.ndarray) -> np.ndarray:
     Negative areas or ratios (a Kalman prediction can overshoot) count as 0,
     giving a degenerate box at the centre instead of NaN.
     """
-    cxcysr = np.asarray(cxcysr, dtype=np.float64)
-    s = np.maximum(cxcysr[:, 2], 0.0)
-    half_w = 0.5 * np.sqrt(s * np.maximum(cxcysr[:, 3], 0.0))
-    half_h = np.divide(0.25 * s, half_w, out=np.zeros_like(s), where=half_w > 0)
-    out = np.empty((len(cxcysr), 4))
-    out[:, 0] = cxcysr[:, 0] - half_w
-    out[:, 1] = cxcysr[:, 1] - half_h
-    out[:, 2] = cxcysr[:, 0] + half_w
-    out[:, 3] = cxcysr[:, 1] + half_h
-    return out
+    cxcywh = np.array(np.asarray(cxcysr, dtype=np.float64)[:, :4])
+    np.maximum(cxcywh[:, 2:], 0.0, out=cxcywh[:, 2:])
+    s, r = cxcywh[:, 2].copy(), cxcywh[:, 3].copy()
+    cxcywh[:, 2] = np.sqrt(s * r)
+    cxcywh[:, 3] = _ratio(s, cxcywh[:, 2])
+    return cxcywh @ _CXCYWH_TO_XYXY
 
 
 def tlwh_to_xyxy(tlwh: np.ndarray) -> np.ndarray:

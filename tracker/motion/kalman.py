@@ -27,9 +27,11 @@ component, each with a scalar measurement (the decoupled form of Bar-Shalom, Li 
 Kirubarajan, *Estimation with Applications to Tracking and Navigation*, 2001,
 ch. 6). The filter stores per track only the variances and position-velocity
 covariances and updates them with element-wise arithmetic over all tracks at once,
-with no matrix products or inverses. ``tests/test_kalman.py`` checks that it gives
-the same states and covariances as ``filterpy.kalman.KalmanFilter`` (Labbe) run
-with the full matrices, step by step on a real KITTI sequence.
+with no inverses; the prediction and the camera-motion warp, linear in those stored
+numbers, are one product of the ``(M, 20)`` state with a ``(20, 20)`` matrix each.
+``tests/test_kalman.py`` checks that it gives the same states and covariances as
+``filterpy.kalman.KalmanFilter`` (Labbe) run with the full matrices, step by step on a
+real KITTI sequence.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ _DIM_X = 2 * _DIM_Z
 _DIAG = np.arange(_DIM_X)
 _MEAN, _VAR, _COV = slice(0, _DIM_X), slice(_DIM_X, 2 * _DIM_X), slice(2 * _DIM_X, 2 * _DIM_X + _DIM_Z)
 _WIDTH = 2 * _DIM_X + _DIM_Z
+_PROPAGATOR_CACHE = 8  # distinct time steps whose prediction matrix is kept
 
 #: Box representations of the measurement; see the module doc.
 REPRESENTATIONS = ("cxcysr", "cxcyah")
@@ -122,6 +125,21 @@ class KalmanMotion(MotionModel):
         self._p0 = pair(
             c.initial_std + c.initial_velocity_std, c.initial_std_per_height + c.initial_velocity_std_per_height
         )
+        self._propagators: dict[float, np.ndarray] = {}
+        size = 2 if sort else 3
+        # Camera-motion warp x' = x @ W: W is this identity plus, per frame, the entries
+        # (_warp_rows, _warp_cols) taken from the affine (see warp()).
+        self._warp_base = np.eye(_WIDTH)
+        rows: list[int] = []
+        cols: list[int] = []
+        for first in (0, _DIM_Z, _DIM_X, _DIM_X + _DIM_Z, 2 * _DIM_X):  # centre, its velocity, their (co)variances
+            rows += [first, first + 1, first, first + 1]
+            cols += [first, first, first + 1, first + 1]  # W = block.T: x' = x @ L.T
+        for column in (size, _DIM_Z + size, _DIM_X + size, _DIM_X + _DIM_Z + size, 2 * _DIM_X + size):
+            rows.append(column)  # the size, its velocity, their (co)variances
+            cols.append(column)
+        self._warp_rows, self._warp_cols = np.array(rows), np.array(cols)
+        self._size_power = 2.0 if sort else 1.0  # s = w * h scales by k², h by k
 
     def _heights(self, z: np.ndarray) -> np.ndarray:
         """``(M, 1)`` box heights in px of states or measurements ``z``."""
@@ -178,14 +196,31 @@ class KalmanMotion(MotionModel):
         x[:, _VAR] = self._variance(self._p0, z)
         return MotionState({"x": x})
 
+    def _propagator(self, dt: float) -> np.ndarray:
+        """``(20, 20)`` matrix ``G`` with ``x @ G`` the noise-free prediction of the stored state.
+
+        Per component, ``F = [[1, dt], [0, 1]]`` gives ``z + dt v``, ``P_zz + 2 dt P_zv +
+        dt² P_vv``, ``P_zv + dt P_vv`` and ``P_vv``. Cached per ``dt`` (frames come at a
+        few distinct intervals).
+        """
+        G = self._propagators.get(dt)
+        if G is None:
+            G = np.eye(_WIDTH)
+            for k in range(_DIM_Z):
+                z, v, var_z, var_v, cov = k, _DIM_Z + k, _DIM_X + k, _DIM_X + _DIM_Z + k, 2 * _DIM_X + k
+                G[v, z] = dt
+                G[cov, var_z] = 2.0 * dt
+                G[var_v, var_z] = dt * dt
+                G[var_v, cov] = dt
+            if len(self._propagators) >= _PROPAGATOR_CACHE:
+                self._propagators.clear()
+            self._propagators[dt] = G
+        return G
+
     def predict(self, state: MotionState, dt: float) -> MotionState:
-        x = state["x"].copy()
+        x = state["x"]
         q = self._variance(self._q, x)
-        # Per component, F = [[1, dt], [0, 1]]: P' = F P F^T + Q.
-        velocity_var = x[:, 12:16]
-        x[:, :_DIM_Z] += dt * x[:, _DIM_Z:_DIM_X]
-        x[:, 8:12] += dt * (2.0 * x[:, _COV] + dt * velocity_var)
-        x[:, _COV] += dt * velocity_var
+        x = x @ self._propagator(dt)
         x[:, _VAR] += dt * q
         return MotionState({"x": x})
 
@@ -221,18 +256,14 @@ class KalmanMotion(MotionModel):
         if affine.shape != (2, 3):
             raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
         L, t = affine[:, :2], affine[:, 2]
-        k = np.sqrt(abs(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0]))
-        size, size_scale = (2, k * k) if self.config.representation == "cxcysr" else (3, k)
-        # One linear map of the state columns: x' = x W^T (+ t on the centre).
+        k = abs(float(L[0, 0] * L[1, 1] - L[0, 1] * L[1, 0])) ** 0.5
+        scale = k**self._size_power
         L2 = np.square(L)
-        W = np.eye(_WIDTH)
-        for first, block in ((0, L), (_DIM_Z, L), (_DIM_X, L2), (_DIM_X + _DIM_Z, L2), (2 * _DIM_X, L2)):
-            W[first : first + 2, first : first + 2] = block
-        for column, scale in ((size, size_scale), (_DIM_Z + size, size_scale)):
-            W[column, column] = scale
-            W[_DIM_X + column, _DIM_X + column] = scale**2
-        W[2 * _DIM_X + size, 2 * _DIM_X + size] = size_scale**2
-        x = state["x"] @ W.T
+        W = self._warp_base.copy()
+        W[self._warp_rows, self._warp_cols] = np.concatenate(
+            (L.ravel(), L.ravel(), L2.ravel(), L2.ravel(), L2.ravel(), [scale, scale, scale**2, scale**2, scale**2])
+        )
+        x = state["x"] @ W
         x[:, :2] += t
         return MotionState({"x": x})
 
