@@ -39,8 +39,8 @@ SORT does). The detection's box scores better on KITTI: a filter that assumes
 constant velocity lags the boxes of a braking or turning car. Lost and tentative tracks stay inside
 and are listed by :attr:`AssociationTracker.tracks`.
 
-Per-track bookkeeping is a table of NumPy arrays (one row per track), so a frame
-costs a fixed number of vectorised operations and one assignment call per stage.
+Per-track bookkeeping is two tables (a float and an int array, one row per track), so
+a frame costs a fixed number of vectorised operations and one assignment call per stage.
 """
 
 from __future__ import annotations
@@ -121,6 +121,18 @@ class AssociationConfig:
             raise ValueError("ocm_weight must be >= 0 and ocm_history >= 1")
 
 
+# Columns of the per-track tables (one row per track). Float table: current box (the
+# prediction, or the reported box once matched), last observed box, the last
+# ``ocm_history + 1`` observed centres (only with OCM; newest last), birth and last-match
+# times (s), the last detection's score, then one class-vote column per known class.
+_BOX, _OBS, _CENTRES = slice(0, 4), slice(4, 8), 8
+_BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
+# Int table: track ID, hits, frames since the last match, observations stored for OCM,
+# this frame's detection index (-1: unmatched) and whether the track is confirmed (0/1).
+_ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
+_INT_COLUMNS = 6
+
+
 class AssociationTracker(BaseTracker):
     """Tracking-by-detection with a pluggable :class:`~tracker.motion.base.MotionModel`.
 
@@ -131,6 +143,10 @@ class AssociationTracker(BaseTracker):
     Each instance numbers its own tracks from 1; two instances never share IDs or
     state, and an ID is never reused within an instance, even after :meth:`reset`.
     Supports ``camera_motion`` in :meth:`update`.
+
+    Per-track bookkeeping lives in two tables, a float and an int array with one row
+    per track (columns above), next to the motion state, so that selecting, appending
+    or reporting tracks is one operation per table.
     """
 
     name = "association"
@@ -139,120 +155,116 @@ class AssociationTracker(BaseTracker):
     def __init__(self, motion: MotionModel, config: AssociationConfig | None = None) -> None:
         super().__init__()
         self.motion = motion
-        self.config = config or AssociationConfig()
+        self.config = cfg = config or AssociationConfig()
         self._next_id = 1
-        self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids: the columns of "votes"
+        points = cfg.ocm_history + 1 if cfg.ocm_weight > 0 else 0
+        self._centres = slice(_CENTRES, _CENTRES + 2 * points)
+        self._born, self._last, self._score = (self._centres.stop + k for k in (_BORN, _LAST, _SCORE))
+        self._votes = self._score + 1  # first class-vote column
+        self._points = slice(_OBS.start, self._centres.stop)  # columns moved by camera motion: x, y pairs
+        self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids of the vote columns
+        self._birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
         self._clear()
 
     def _clear(self) -> None:
-        h = self.config.ocm_history + 1
         self._state = MotionState()
         self._snapshot = MotionState()  # motion state right after each track's last observation (ORU)
-        self._t: dict[str, np.ndarray] = {
-            "ids": np.zeros(0, dtype=np.int64),
-            "boxes": np.zeros((0, 4)),  # current box: prediction, or corrected box if matched
-            "obs": np.zeros((0, 4)),  # last observed (detection) box
-            "obs_centres": np.zeros((0, h, 2)),  # last h observed centres, newest last
-            "obs_count": np.zeros(0, dtype=np.int64),
-            "hits": np.zeros(0, dtype=np.int64),
-            "misses": np.zeros(0, dtype=np.int64),  # frames since the last match
-            "born": np.zeros(0),
-            "last_matched": np.zeros(0),
-            "scores": np.zeros(0, dtype=np.float32),
-            "confirmed": np.zeros(0, dtype=bool),
-            "votes": np.zeros((0, len(self._classes))),
-            "det_index": np.zeros(0, dtype=np.int64),
-        }
+        self._f = np.zeros((0, self._votes + len(self._classes)))
+        self._i = np.zeros((0, _INT_COLUMNS), dtype=np.int64)
         self._now = 0.0
 
     def _reset(self) -> None:
         self._clear()
 
     def __len__(self) -> int:
-        return len(self._t["ids"])
+        return len(self._i)
 
     def _class_columns(self, class_ids: np.ndarray) -> np.ndarray:
+        """Vote columns (table column indices) of ``class_ids``, adding columns for new classes."""
         if len(self._classes) == 1 and (class_ids == self._classes[0]).all():
-            return np.zeros(len(class_ids), dtype=np.int64)
+            return np.full(len(class_ids), self._votes)
         columns = np.searchsorted(self._classes, class_ids)
-        if (columns < len(self._classes)).all() and (self._classes[columns] == class_ids).all():
-            return columns
-        merged = np.union1d(self._classes, class_ids)
-        votes = np.zeros((len(self), len(merged)))
-        votes[:, np.searchsorted(merged, self._classes)] = self._t["votes"]
-        self._t["votes"], self._classes = votes, merged
-        return np.searchsorted(merged, class_ids)
+        if not ((columns < len(self._classes)).all() and (self._classes[columns] == class_ids).all()):
+            merged = np.union1d(self._classes, class_ids)
+            votes = np.zeros((len(self), len(merged)))
+            votes[:, np.searchsorted(merged, self._classes)] = self._f[:, self._votes :]
+            self._f = np.concatenate([self._f[:, : self._votes], votes], axis=1)
+            self._classes = merged
+            columns = np.searchsorted(merged, class_ids)
+        return columns + self._votes
 
     def _compensate(self, affine: np.ndarray) -> None:
         # The predicted boxes are recomputed by the predict step that always follows
-        # (timestamps strictly increase); stored observations are moved corner by corner.
+        # (timestamps strictly increase); stored observations are moved point by point.
         if not len(self) or not self.config.camera_motion:
             return
         self._state = self.motion.warp(self._state, affine)
-        if len(self._snapshot):
+        if self.config.oru:
             self._snapshot = self.motion.warp(self._snapshot, affine)
-        L, shift = affine[:, :2], affine[:, 2]
-        self._t["obs"] = (self._t["obs"].reshape(-1, 2, 2) @ L.T + shift).reshape(-1, 4)
-        if self.config.ocm_weight > 0:
-            self._t["obs_centres"] = self._t["obs_centres"] @ L.T + shift
+        points = self._f[:, self._points].reshape(len(self), -1, 2) @ affine[:, :2].T + affine[:, 2]
+        self._f[:, self._points] = points.reshape(len(self), -1)
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
-        cfg, t = self.config, self._t
+        cfg, f, i = self.config, self._f, self._i
         previous, self._now = self._now, timestamp
         if len(self) and dt > 0:
             self._state = self.motion.predict(self._state, dt)
-            t["boxes"] = self.motion.boxes(self._state)
+            f[:, _BOX] = self.motion.boxes(self._state)
+        i[:, _DET] = -1
 
         scores = detections.scores
-        high = np.flatnonzero(scores >= cfg.min_score)
         det_boxes = detections.xyxy.astype(np.float64)
+        high = (scores >= cfg.min_score).nonzero()[0]
+        high_boxes = det_boxes[high]
 
         # First association: all tracks against the high-score detections.
-        iou = iou_matrix(t["boxes"], det_boxes[high])
-        feasible = iou >= cfg.iou_threshold
+        iou = iou_matrix(f[:, _BOX], high_boxes)
         cost = 1.0 - (iou * scores[high] if cfg.fuse_score else iou)
         if cfg.ocm_weight > 0 and iou.size:
-            cost -= cfg.ocm_weight * self._direction_consistency(det_boxes[high]) * scores[high]
-        matches, free_tracks, free_high = linear_assignment(cost, feasible)
-        pairs = [np.stack([matches[:, 0], high[matches[:, 1]]], axis=1)]
+            cost -= cfg.ocm_weight * self._direction_consistency(high_boxes) * scores[high]
+        first = linear_assignment(cost, iou >= cfg.iou_threshold)
+        rows, cols, free_tracks, free_high = [first.rows], [high[first.cols]], first.free_rows, first.free_cols
 
-        # BYTE: still-unmatched tracks that were tracked last frame, against low-score detections.
+        # BYTE: still-unmatched confirmed tracks matched last frame, against low-score detections.
         if cfg.byte_low_score is not None and len(free_tracks):
-            low = np.flatnonzero((scores >= cfg.byte_low_score) & (scores < cfg.min_score))
-            rows = free_tracks[t["confirmed"][free_tracks] & (t["last_matched"][free_tracks] >= previous)]
-            if len(low) and len(rows):
-                iou = iou_matrix(t["boxes"][rows], det_boxes[low])
-                second, _, _ = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold)
-                pairs.append(np.stack([rows[second[:, 0]], low[second[:, 1]]], axis=1))
-                free_tracks = np.setdiff1d(free_tracks, rows[second[:, 0]])
+            low = ((scores >= cfg.byte_low_score) & (scores < cfg.min_score)).nonzero()[0]
+            if len(low):
+                recent = free_tracks[(i[free_tracks, _CONF] > 0) & (f[free_tracks, self._last] >= previous)]
+                iou = iou_matrix(f[recent, _BOX], det_boxes[low])
+                second = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold)
+                if len(second.rows):
+                    rows.append(recent[second.rows])
+                    cols.append(low[second.cols])
+                    free_tracks = np.setdiff1d(free_tracks, recent[second.rows], assume_unique=True)
 
         # OCR: remaining tracks by their last observation, against remaining high-score detections.
         if cfg.ocr and len(free_tracks) and len(free_high):
-            iou = iou_matrix(t["obs"][free_tracks], det_boxes[high[free_high]])
-            third, _, unused = linear_assignment(1.0 - iou, iou >= cfg.iou_threshold)
-            pairs.append(np.stack([free_tracks[third[:, 0]], high[free_high[third[:, 1]]]], axis=1))
-            free_tracks = np.setdiff1d(free_tracks, free_tracks[third[:, 0]])
-            free_high = free_high[unused]
+            iou = iou_matrix(f[free_tracks, _OBS], high_boxes[free_high])
+            third = linear_assignment(1.0 - iou, iou >= cfg.iou_threshold)
+            rows.append(free_tracks[third.rows])
+            cols.append(high[free_high[third.cols]])
+            free_tracks, free_high = free_tracks[third.free_rows], free_high[third.free_cols]
 
-        pairs = np.concatenate(pairs)
-        t["det_index"] = np.full(len(self), -1, dtype=np.int64)
-        if len(pairs):
-            self._apply_matches(pairs[:, 0], pairs[:, 1], detections, timestamp)
+        rows, cols = (rows[0], cols[0]) if len(rows) == 1 else (np.concatenate(rows), np.concatenate(cols))
+        if len(rows):
+            self._apply_matches(rows, cols, det_boxes[cols], detections, timestamp)
+            f = self._f  # new vote columns replace the table
 
-        t["misses"][free_tracks] += 1
-        t["confirmed"] |= t["hits"] >= cfg.min_hits
-        unmatched = np.zeros(len(self), dtype=bool)
-        unmatched[free_tracks] = True
-        expired = unmatched & (~t["confirmed"] | (timestamp - t["last_matched"] > cfg.max_age_s))
-        if expired.any():
-            self._keep(~expired)
+        if len(free_tracks):
+            i[free_tracks, _MISSES] += 1
+            # An unmatched tentative track is deleted; a confirmed one once it is max_age_s unmatched.
+            expired = (i[free_tracks, _CONF] == 0) | (timestamp - f[free_tracks, self._last] > cfg.max_age_s)
+            if expired.any():
+                keep = np.ones(len(self), dtype=bool)
+                keep[free_tracks[expired]] = False
+                self._keep(keep)
 
-        birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
         newborn = high[free_high]
-        newborn = newborn[scores[newborn] >= birth_score]
+        newborn = newborn[scores[newborn] >= self._birth_score]
         if len(newborn):
-            self._birth(detections, newborn, timestamp)
-        return self._report(t["confirmed"] & (t["det_index"] >= 0))
+            self._birth(detections, newborn, det_boxes[newborn], timestamp)
+        i = self._i
+        return self._report((i[:, _CONF] > 0) & (i[:, _DET] >= 0))
 
     def _direction_consistency(self, det_boxes: np.ndarray) -> np.ndarray:
         """OC-SORT's velocity-direction consistency, ``(M, N)`` in ``[-0.5, 0.5]``.
@@ -262,45 +274,52 @@ class AssociationTracker(BaseTracker):
         direction from its last observation to each detection; 0 for tracks with a
         single observation.
         """
-        t = self._t
-        centres = t["obs_centres"]
-        back = np.minimum(t["obs_count"] - 1, self.config.ocm_history)
+        centres = self._f[:, self._centres].reshape(len(self), -1, 2)
+        back = np.minimum(self._i[:, _NOBS] - 1, self.config.ocm_history)
         last = centres[:, -1]
-        start = centres[np.arange(len(self)), centres.shape[1] - 1 - back]
-        tx, ty = last[:, 0] - start[:, 0], last[:, 1] - start[:, 1]
-        dx = 0.5 * (det_boxes[:, 0] + det_boxes[:, 2]) - last[:, 0, None]
-        dy = 0.5 * (det_boxes[:, 1] + det_boxes[:, 3]) - last[:, 1, None]
-        norms = np.sqrt((dx * dx + dy * dy) * (tx * tx + ty * ty)[:, None])
-        cos = (dx * tx[:, None] + dy * ty[:, None]) / np.maximum(norms, 1e-9)
+        travel = last - centres[np.arange(len(self)), centres.shape[1] - 1 - back]
+        tx, ty = travel[:, 0:1], travel[:, 1:2]
+        dx = 0.5 * (det_boxes[:, 0] + det_boxes[:, 2]) - last[:, 0:1]
+        dy = 0.5 * (det_boxes[:, 1] + det_boxes[:, 3]) - last[:, 1:2]
+        norms = np.sqrt((dx * dx + dy * dy) * (tx * tx + ty * ty))
+        cos = (dx * tx + dy * ty) / np.maximum(norms, 1e-9)
         # (pi/2 - arccos(cos)) / pi == arcsin(cos) / pi
         consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
         consistency[back == 0] = 0.0
         return consistency
 
-    def _apply_matches(self, rows: np.ndarray, det_index: np.ndarray, detections: Detections, now: float) -> None:
-        t = self._t
-        boxes = detections.xyxy[det_index].astype(np.float64)
+    def _apply_matches(
+        self, rows: np.ndarray, det_index: np.ndarray, boxes: np.ndarray, detections: Detections, now: float
+    ) -> None:
+        """Update tracks ``rows`` with detections ``det_index`` (``boxes``: their float64 ``xyxy``)."""
+        cfg = self.config
+        votes = self._class_columns(detections.class_ids[det_index])  # may add columns: before taking rows
+        f, i = self._f[rows], self._i[rows]
         state = self._state.take(rows)
-        if self.config.oru:
+        if cfg.oru:
             state = self._reupdate(state, rows, boxes, now)
         state = self.motion.update(state, boxes)
         self._state.put(rows, state)
-        if self.config.oru:
+        if cfg.oru:
             self._snapshot.put(rows, state)
-        t["boxes"][rows] = boxes if self.config.output_box == "detection" else self.motion.boxes(state)
-        t["obs"][rows] = boxes
-        if self.config.ocm_weight > 0:
-            centres = t["obs_centres"]
-            centres[rows, :-1] = centres[rows, 1:]
-            centres[rows, -1] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
-            t["obs_count"][rows] += 1
-        t["hits"][rows] += 1
-        t["misses"][rows] = 0
-        t["last_matched"][rows] = now
-        t["scores"][rows] = detections.scores[det_index]
-        t["det_index"][rows] = det_index
-        columns = self._class_columns(detections.class_ids[det_index])
-        t["votes"][rows, columns] += detections.scores[det_index]  # rows are unique: one match per track
+        f[:, _BOX] = boxes if cfg.output_box == "detection" else self.motion.boxes(state)
+        f[:, _OBS] = boxes
+        if cfg.ocm_weight > 0:
+            c = self._centres
+            f[:, c.start : c.stop - 2] = f[:, c.start + 2 : c.stop]
+            f[:, c.stop - 2 : c.stop] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
+            i[:, _NOBS] += 1
+        scores = detections.scores[det_index]
+        f[:, self._last] = now
+        f[:, self._score] = scores
+        # One match per track: each row gets its detection's score as a vote for its class.
+        f[np.arange(len(rows)), votes] += scores
+        i[:, _HITS] += 1
+        i[:, _MISSES] = 0
+        i[:, _DET] = det_index
+        i[:, _CONF] |= i[:, _HITS] >= cfg.min_hits
+        self._f[rows] = f
+        self._i[rows] = i
 
     def _reupdate(self, state: MotionState, rows: np.ndarray, boxes: np.ndarray, now: float) -> MotionState:
         """OC-SORT's ORU: replay tracks that missed frames along a virtual trajectory.
@@ -311,15 +330,14 @@ class AssociationTracker(BaseTracker):
         from ``b0`` to the new detection; the last step (the real detection) is left
         to the caller. Returns the state ready for that last update.
         """
-        t = self._t
-        misses = t["misses"][rows]
+        misses = self._i[rows, _MISSES]
         for k in np.unique(misses[misses > 0]).tolist():
-            sel = np.flatnonzero(misses == k)
+            sel = (misses == k).nonzero()[0]
             replay = self._snapshot.take(rows[sel])
-            start, end = t["obs"][rows[sel]], boxes[sel]
-            step = (now - t["last_matched"][rows[sel]]) / (k + 1)
+            start, end = self._f[rows[sel], _OBS], boxes[sel]
+            step = (now - self._f[rows[sel], self._last]) / (k + 1)
             for dt in np.unique(step).tolist():
-                same = np.flatnonzero(step == dt)
+                same = (step == dt).nonzero()[0]
                 sub = replay.take(same)
                 for j in range(1, k + 1):
                     sub = self.motion.predict(sub, dt)
@@ -333,39 +351,32 @@ class AssociationTracker(BaseTracker):
         self._state = self.motion.select(self._state, mask)
         if self.config.oru:
             self._snapshot = self.motion.select(self._snapshot, mask)
-        for name, array in self._t.items():
-            self._t[name] = array[mask]
+        self._f, self._i = self._f[mask], self._i[mask]
 
-    def _birth(self, detections: Detections, det_index: np.ndarray, now: float) -> None:
+    def _birth(self, detections: Detections, det_index: np.ndarray, boxes: np.ndarray, now: float) -> None:
         k = len(det_index)
-        boxes = detections.xyxy[det_index].astype(np.float64)
+        scores = detections.scores[det_index]
         columns = self._class_columns(detections.class_ids[det_index])
-        votes = np.zeros((k, len(self._classes)))
-        votes[np.arange(k), columns] = detections.scores[det_index]
         state = self.motion.initiate(boxes)
-        centres = np.zeros((k, self.config.ocm_history + 1, 2))
-        centres[:, -1] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
-        new = {
-            "ids": np.arange(self._next_id, self._next_id + k, dtype=np.int64),
-            "boxes": self.motion.boxes(state),
-            "obs": boxes,
-            "obs_centres": centres,
-            "obs_count": np.ones(k, dtype=np.int64),
-            "hits": np.ones(k, dtype=np.int64),
-            "misses": np.zeros(k, dtype=np.int64),
-            "born": np.full(k, now),
-            "last_matched": np.full(k, now),
-            "scores": detections.scores[det_index],
-            "confirmed": self._confirmed_at_birth(detections.scores[det_index]),
-            "votes": votes,
-            "det_index": det_index,
-        }
+        f = np.zeros((k, self._f.shape[1]))
+        f[:, _BOX] = self.motion.boxes(state)
+        f[:, _OBS] = boxes
+        if self.config.ocm_weight > 0:
+            f[:, self._centres.stop - 2 : self._centres.stop] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
+        f[:, self._born] = f[:, self._last] = now
+        f[:, self._score] = scores
+        f[np.arange(k), columns] = scores
+        i = np.zeros((k, _INT_COLUMNS), dtype=np.int64)
+        i[:, _ID] = np.arange(self._next_id, self._next_id + k)
+        i[:, _HITS] = i[:, _NOBS] = 1
+        i[:, _DET] = det_index
+        i[:, _CONF] = self._confirmed_at_birth(scores)
         self._next_id += k
         self._state = self._state.concat(state)
         if self.config.oru:
             self._snapshot = self._snapshot.concat(state)
-        for name, array in new.items():
-            self._t[name] = np.concatenate([self._t[name], array])
+        self._f = np.concatenate([self._f, f])
+        self._i = np.concatenate([self._i, i])
 
     def _confirmed_at_birth(self, scores: np.ndarray) -> np.ndarray:
         cfg = self.config
@@ -376,21 +387,20 @@ class AssociationTracker(BaseTracker):
         return scores >= cfg.confirm_score
 
     def _report(self, mask: np.ndarray) -> Tracks:
-        t = self._t
-        confirmed = t["confirmed"][mask]
-        state = np.where(confirmed, _CONFIRMED, _TENTATIVE).astype(np.int8)
-        state[confirmed & (t["det_index"][mask] < 0)] = _LOST
-        votes = t["votes"][mask]
-        class_ids = self._classes[votes.argmax(axis=1)] if votes.shape[1] else np.zeros(len(votes), dtype=np.int64)
+        f, i = self._f[mask], self._i[mask]
+        state = np.where(i[:, _DET] >= 0, _CONFIRMED, _LOST).astype(np.int8)
+        state[i[:, _CONF] == 0] = _TENTATIVE
+        votes = f[:, self._votes :]
+        class_ids = self._classes[votes.argmax(axis=1)] if votes.shape[1] else np.zeros(len(f), dtype=np.int64)
         return Tracks.trusted(
-            ids=t["ids"][mask],
-            xyxy=t["boxes"][mask].astype(np.float32),
-            scores=t["scores"][mask],
+            ids=i[:, _ID],
+            xyxy=f[:, _BOX].astype(np.float32),
+            scores=f[:, self._score].astype(np.float32),
             class_ids=class_ids,
-            det_index=t["det_index"][mask],
+            det_index=i[:, _DET],
             state=state,
-            age=self._now - t["born"][mask],
-            hits=t["hits"][mask],
+            age=self._now - f[:, self._born],
+            hits=i[:, _HITS],
         )
 
     @property
