@@ -23,6 +23,12 @@ def test_unknown_name_lists_available():
 def test_config_overrides_and_unknown_keys():
     t = tracker.create("sort", {"kalman": {"measurement_std": [2, 2, 20, 0.5]}}, max_age_s=2)
     assert t.config.max_age_s == 2.0 and t.config.kalman.measurement_std == (2.0, 2.0, 20.0, 0.5)
+    # A nested override changes one field of the backend's own defaults, not of KalmanConfig's.
+    default = tracker.create("vtrack").config.kalman
+    t = tracker.create("vtrack", {"kalman": {"measurement_std_per_height": [0.03, 0.03, 0.0, 0.03]}})
+    assert t.config.kalman.representation == default.representation == "cxcyah"
+    assert t.config.kalman.process_std_per_height == default.process_std_per_height
+    assert t.config.kalman.measurement_std_per_height == (0.03, 0.03, 0.0, 0.03) != default.measurement_std_per_height
     with pytest.raises(ConfigError, match="unknown key 'max_age'.*valid keys: iou_threshold"):
         tracker.create("sort", max_age=3)
     with pytest.raises(ConfigError, match="'kalman.measurement_std' must have 4 items"):

@@ -23,12 +23,18 @@ class ConfigError(ValueError):
     """A configuration mapping does not fit its dataclass (unknown key, wrong type)."""
 
 
-def _convert(value: Any, annotation: Any, where: str, source: str) -> Any:
+def _field_default(field: dataclasses.Field) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None if field.default is dataclasses.MISSING else field.default
+
+
+def _convert(value: Any, annotation: Any, where: str, source: str, default: Any = None) -> Any:
     origin = typing.get_origin(annotation)
     if dataclasses.is_dataclass(annotation):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{source}: '{where}' must be a mapping, got {value!r}")
-        return from_mapping(annotation, value, source=source, prefix=f"{where}.")
+        return from_mapping(annotation, value, source=source, prefix=f"{where}.", base=default)
     if origin is tuple:
         args = typing.get_args(annotation)
         if not isinstance(value, (list, tuple)):
@@ -69,13 +75,21 @@ def _convert(value: Any, annotation: Any, where: str, source: str) -> Any:
     return value
 
 
-def from_mapping(cls: type[T], data: Mapping[str, Any] | None, source: str = "config", prefix: str = "") -> T:
+def from_mapping(
+    cls: type[T], data: Mapping[str, Any] | None, source: str = "config", prefix: str = "", base: T | None = None
+) -> T:
     """Build the frozen config dataclass ``cls`` from its defaults overridden by ``data``.
+
+    A nested config is overridden key by key: ``{"kalman": {"measurement_std": ...}}``
+    changes that one field of the enclosing class's default ``kalman`` and keeps the rest
+    (a backend's Kalman defaults are not reset to :class:`KalmanConfig`'s).
 
     Args:
         cls: a dataclass type whose fields all have defaults.
         data: overrides; keys are field names, nested dataclasses take nested mappings.
         source: where ``data`` came from (a file path, "kwargs"), used in errors.
+        prefix: dotted path of ``cls`` inside the enclosing config, used in errors.
+        base: the instance whose values ``data`` overrides (default: ``cls``'s defaults).
 
     Raises:
         ConfigError: an unknown key (the message lists the valid ones) or a value
@@ -90,9 +104,15 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, source: str = "co
             f"{source}: unknown key '{prefix}{unknown[0]}' for {cls.__name__}; "
             f"valid keys: {', '.join(prefix + name for name in fields)}"
         )
-    kwargs = {name: _convert(value, hints[name], prefix + name, source) for name, value in data.items()}
+    if base is None:
+        base_values = {name: _field_default(field) for name, field in fields.items()}
+    else:
+        base_values = {name: getattr(base, name) for name in fields}
+    kwargs = {
+        name: _convert(value, hints[name], prefix + name, source, base_values[name]) for name, value in data.items()
+    }
     try:
-        return cls(**kwargs)
+        return cls(**kwargs) if base is None else dataclasses.replace(base, **kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {error}") from None
 
