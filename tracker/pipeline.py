@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.association import linear_assignment
+from tracker.association import Assignment, linear_assignment
 from tracker.base import BaseTracker
 from tracker.boxes import iou_matrix
 from tracker.motion.base import MotionModel, MotionState
@@ -131,6 +131,8 @@ _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
 # this frame's detection index (-1: unmatched) and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
+_NONE = np.zeros(0, dtype=np.int64)
+_NO_TRACKS = Tracks.empty()  # immutable: shared by every frame that reports nothing
 
 
 class AssociationTracker(BaseTracker):
@@ -218,11 +220,14 @@ class AssociationTracker(BaseTracker):
         high_boxes = det_boxes[high]
 
         # First association: all tracks against the high-score detections.
-        iou = iou_matrix(f[:, _BOX], high_boxes)
-        cost = 1.0 - (iou * scores[high] if cfg.fuse_score else iou)
-        if cfg.ocm_weight > 0 and iou.size:
-            cost -= cfg.ocm_weight * self._direction_consistency(high_boxes) * scores[high]
-        first = linear_assignment(cost, iou >= cfg.iou_threshold)
+        if len(self) and len(high):
+            iou = iou_matrix(f[:, _BOX], high_boxes)
+            cost = 1.0 - (iou * scores[high] if cfg.fuse_score else iou)
+            if cfg.ocm_weight > 0:
+                cost -= cfg.ocm_weight * self._direction_consistency(high_boxes) * scores[high]
+            first = linear_assignment(cost, iou >= cfg.iou_threshold)
+        else:
+            first = Assignment(_NONE, _NONE, np.arange(len(self)), np.arange(len(high)))
         rows, cols, free_tracks, free_high = [first.rows], [high[first.cols]], first.free_rows, first.free_cols
 
         # BYTE: still-unmatched confirmed tracks matched last frame, against low-score detections.
@@ -263,6 +268,8 @@ class AssociationTracker(BaseTracker):
         newborn = newborn[scores[newborn] >= self._birth_score]
         if len(newborn):
             self._birth(detections, newborn, det_boxes[newborn], timestamp)
+        if not (len(rows) or len(newborn)):
+            return _NO_TRACKS
         i = self._i
         return self._report((i[:, _CONF] > 0) & (i[:, _DET] >= 0))
 
