@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from filterpy.kalman import KalmanFilter
 
+from tracker.boxes import xyxy_to_rows
 from tracker.motion import KalmanConfig, KalmanMotion, MotionState
 
 KITTI = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti_tracking" / "training" / "label_02"
@@ -28,7 +29,7 @@ def height(z: np.ndarray, representation: str) -> float:
 
 
 def filterpy_filter(model: KalmanMotion, box: np.ndarray, dim: int) -> KalmanFilter:
-    z = model._to_z(box[None])[0]
+    z = xyxy_to_rows(box[None], model.config.representation)[:, 0]
     kf = KalmanFilter(dim_x=dim, dim_z=4)
     kf.F = model.transition(DT)[:dim, :dim]
     kf.H = np.eye(4, dim)
@@ -84,7 +85,7 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
             for i in seen:
                 kf = reference[ids[i]]
                 kf.R = model.measurement_noise(height(kf.x[:4, 0], rep))
-                kf.update(model._to_z(boxes[ids[i]][None])[0])
+                kf.update(xyxy_to_rows(boxes[ids[i]][None], model.config.representation)[:, 0])
         new = [track_id for track_id in boxes if track_id not in reference]
         if new:
             state = state.concat(model.initiate(np.stack([boxes[t] for t in new])))

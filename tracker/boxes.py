@@ -18,9 +18,11 @@ __all__ = [
     "cxcyah_to_xyxy",
     "cxcysr_to_xyxy",
     "iou_matrix",
+    "rows_to_xyxy",
     "tlwh_to_xyxy",
     "xyxy_to_cxcyah",
     "xyxy_to_cxcysr",
+    "xyxy_to_rows",
     "xyxy_to_tlwh",
 ]
 
@@ -42,16 +44,20 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     extent -= np.maximum(a[:, None, :2], b[None, :, :2])
     np.maximum(extent, 0.0, out=extent)
     inter = extent[..., 0] * extent[..., 1]
-    size_a, size_b = a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]
-    union = (size_a[:, 0] * size_a[:, 1])[:, None] + size_b[:, 0] * size_b[:, 1] - inter
-    # Where both areas are zero the union is 0 and so is the intersection: 0 / inf = 0.
-    union[union <= 0.0] = np.inf
-    return inter / union
+    sizes = np.concatenate([a, b])
+    sizes = sizes[:, 2:] - sizes[:, :2]
+    areas = sizes[:, 0] * sizes[:, 1]
+    union = areas[: len(a), None] + areas[len(a) :] - inter
+    # Where both areas are zero the union is 0 and so is the intersection: 0 / tiny = 0.
+    return inter / np.maximum(union, _TINY_AREA)
 
 
-# Linear maps between xyxy and (cx, cy, w, h), applied as one matrix product: boxes @ map.
-_XYXY_TO_CXCYWH = np.array([[0.5, 0.0, -1.0, 0.0], [0.0, 0.5, 0.0, -1.0], [0.5, 0.0, 1.0, 0.0], [0.0, 0.5, 0.0, 1.0]])
-_CXCYWH_TO_XYXY = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [-0.5, 0.0, 0.5, 0.0], [0.0, -0.5, 0.0, 0.5]])
+_TINY_AREA = 1e-12  # px², far below any real box; only guards 0 / 0
+
+
+# Linear maps between xyxy and (cx, cy, w, h) as component rows: rows = map @ boxes.T.
+_XYXY_TO_CXCYWH = np.array([[0.5, 0.0, 0.5, 0.0], [0.0, 0.5, 0.0, 0.5], [-1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]])
+_CXCYWH_TO_XYXY = np.array([[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -0.5], [1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.5]])
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -59,16 +65,60 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return numerator / np.where(denominator > 0.0, denominator, np.inf)
 
 
+# The conversions work on component rows ("box state rows"): a (4, N) C-contiguous array whose
+# rows are the four components of N boxes, so that each component is one contiguous vector (much
+# cheaper for NumPy on the few boxes of a frame than a column of an (N, 4) array). The Kalman
+# filter keeps its state this way; the public functions below return the (N, 4) transpose.
+
+
+def xyxy_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
+    """``(N, 4)`` ``xyxy`` boxes to ``(4, N)`` float64 component rows of ``"cxcyah"`` or ``"cxcysr"``.
+
+    A zero-height box gets a ratio of 0 rather than a division by zero.
+
+    Raises:
+        ValueError: an unknown ``representation``.
+    """
+    rows = _XYXY_TO_CXCYWH @ np.asarray(xyxy, dtype=np.float64).reshape(-1, 4).T
+    if representation == "cxcyah":
+        rows[2] = _ratio(rows[2], rows[3])
+    elif representation == "cxcysr":
+        w, h = rows[2].copy(), rows[3].copy()
+        rows[2] = w * h
+        rows[3] = _ratio(w, h)
+    else:
+        raise ValueError(f"unknown box representation {representation!r}")
+    return rows
+
+
+def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
+    """``(>=4, N)`` component rows of ``"cxcyah"`` or ``"cxcysr"`` to ``(N, 4)`` float64 ``xyxy`` boxes.
+
+    Negative sizes or ratios (a Kalman prediction can overshoot) count as 0, giving a
+    degenerate box at the centre instead of NaN.
+
+    Raises:
+        ValueError: an unknown ``representation``.
+    """
+    cxcywh = np.array(rows[:4], dtype=np.float64)
+    np.maximum(cxcywh[2:], 0.0, out=cxcywh[2:])
+    if representation == "cxcyah":
+        cxcywh[2] *= cxcywh[3]
+    elif representation == "cxcysr":
+        s = cxcywh[2].copy()
+        cxcywh[2] = np.sqrt(s * cxcywh[3])
+        cxcywh[3] = _ratio(s, cxcywh[2])
+    else:
+        raise ValueError(f"unknown box representation {representation!r}")
+    return (_CXCYWH_TO_XYXY @ cxcywh).T
+
+
 def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:
     """``(N, 4)`` ``xyxy`` boxes to ``(N, 4)`` float64 ``(cx, cy, s, r)`` (SORT's box state).
 
     A zero-height box gets ``r = 0`` rather than a division by zero.
     """
-    out = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4) @ _XYXY_TO_CXCYWH
-    w, h = out[:, 2].copy(), out[:, 3].copy()
-    out[:, 2] = w * h
-    out[:, 3] = _ratio(w, h)
-    return out
+    return xyxy_to_rows(xyxy, "cxcysr").T
 
 
 def xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
@@ -76,17 +126,12 @@ def xyxy_to_cxcyah(xyxy: np.ndarray) -> np.ndarray:
 
     A zero-height box gets ``a = 0`` rather than a division by zero.
     """
-    out = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4) @ _XYXY_TO_CXCYWH
-    out[:, 2] = _ratio(out[:, 2], out[:, 3])
-    return out
+    return xyxy_to_rows(xyxy, "cxcyah").T
 
 
 def cxcyah_to_xyxy(cxcyah: np.ndarray) -> np.ndarray:
     """``(N, >=4)`` ``(cx, cy, a, h, ...)`` states to ``(N, 4)`` float64 ``xyxy`` boxes (negative a or h count as 0)."""
-    cxcywh = np.array(np.asarray(cxcyah, dtype=np.float64)[:, :4])
-    np.maximum(cxcywh[:, 2:], 0.0, out=cxcywh[:, 2:])
-    cxcywh[:, 2] *= cxcywh[:, 3]
-    return cxcywh @ _CXCYWH_TO_XYXY
+    return rows_to_xyxy(np.asarray(cxcyah, dtype=np.float64)[:, :4].T, "cxcyah")
 
 
 def cxcysr_to_xyxy(cxcysr: np.ndarray) -> np.ndarray:
@@ -95,12 +140,7 @@ def cxcysr_to_xyxy(cxcysr: np.ndarray) -> np.ndarray:
     Negative areas or ratios (a Kalman prediction can overshoot) count as 0,
     giving a degenerate box at the centre instead of NaN.
     """
-    cxcywh = np.array(np.asarray(cxcysr, dtype=np.float64)[:, :4])
-    np.maximum(cxcywh[:, 2:], 0.0, out=cxcywh[:, 2:])
-    s, r = cxcywh[:, 2].copy(), cxcywh[:, 3].copy()
-    cxcywh[:, 2] = np.sqrt(s * r)
-    cxcywh[:, 3] = _ratio(s, cxcywh[:, 2])
-    return cxcywh @ _CXCYWH_TO_XYXY
+    return rows_to_xyxy(np.asarray(cxcysr, dtype=np.float64)[:, :4].T, "cxcysr")
 
 
 def tlwh_to_xyxy(tlwh: np.ndarray) -> np.ndarray:

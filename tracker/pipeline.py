@@ -234,13 +234,16 @@ class AssociationTracker(BaseTracker):
         if cfg.byte_low_score is not None and len(free_tracks):
             low = ((scores >= cfg.byte_low_score) & (scores < cfg.min_score)).nonzero()[0]
             if len(low):
-                recent = free_tracks[(i[free_tracks, _CONF] > 0) & (f[free_tracks, self._last] >= previous)]
-                iou = iou_matrix(f[recent, _BOX], det_boxes[low])
+                # Positions (in free_tracks) of the tracks matched in the previous frame.
+                recent = ((i[free_tracks, _CONF] > 0) & (f[free_tracks, self._last] >= previous)).nonzero()[0]
+                iou = iou_matrix(f[free_tracks[recent], _BOX], det_boxes[low])
                 second = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold)
                 if len(second.rows):
-                    rows.append(recent[second.rows])
+                    rows.append(free_tracks[recent[second.rows]])
                     cols.append(low[second.cols])
-                    free_tracks = np.setdiff1d(free_tracks, recent[second.rows], assume_unique=True)
+                    unmatched = np.ones(len(free_tracks), dtype=bool)
+                    unmatched[recent[second.rows]] = False
+                    free_tracks = free_tracks[unmatched]
 
         # OCR: remaining tracks by their last observation, against remaining high-score detections.
         if cfg.ocr and len(free_tracks) and len(free_high):
@@ -271,7 +274,7 @@ class AssociationTracker(BaseTracker):
         if not (len(rows) or len(newborn)):
             return _NO_TRACKS
         i = self._i
-        return self._report((i[:, _CONF] > 0) & (i[:, _DET] >= 0))
+        return self._report((i[:, _CONF] > 0) & (i[:, _DET] >= 0), matched=True)
 
     def _direction_consistency(self, det_boxes: np.ndarray) -> np.ndarray:
         """OC-SORT's velocity-direction consistency, ``(M, N)`` in ``[-0.5, 0.5]``.
@@ -324,7 +327,8 @@ class AssociationTracker(BaseTracker):
         i[:, _HITS] += 1
         i[:, _MISSES] = 0
         i[:, _DET] = det_index
-        i[:, _CONF] |= i[:, _HITS] >= cfg.min_hits
+        if cfg.min_hits > 1:  # else every track is confirmed at birth
+            i[:, _CONF] |= i[:, _HITS] >= cfg.min_hits
         self._f[rows] = f
         self._i[rows] = i
 
@@ -393,12 +397,20 @@ class AssociationTracker(BaseTracker):
             return np.zeros(len(scores), dtype=bool)
         return scores >= cfg.confirm_score
 
-    def _report(self, mask: np.ndarray) -> Tracks:
+    def _report(self, mask: np.ndarray, matched: bool = False) -> Tracks:
+        """The tracks selected by ``mask``; ``matched``: all of them are confirmed and matched."""
         f, i = self._f[mask], self._i[mask]
-        state = np.where(i[:, _DET] >= 0, _CONFIRMED, _LOST).astype(np.int8)
-        state[i[:, _CONF] == 0] = _TENTATIVE
-        votes = f[:, self._votes :]
-        class_ids = self._classes[votes.argmax(axis=1)] if votes.shape[1] else np.zeros(len(f), dtype=np.int64)
+        if matched:
+            state = np.full(len(i), _CONFIRMED, dtype=np.int8)
+        else:
+            state = np.where(i[:, _DET] >= 0, _CONFIRMED, _LOST).astype(np.int8)
+            state[i[:, _CONF] == 0] = _TENTATIVE
+        if len(self._classes) == 1:
+            class_ids = np.full(len(f), self._classes[0])
+        elif len(self._classes):
+            class_ids = self._classes[f[:, self._votes :].argmax(axis=1)]
+        else:
+            class_ids = np.zeros(len(f), dtype=np.int64)
         return Tracks.trusted(
             ids=i[:, _ID],
             xyxy=f[:, _BOX].astype(np.float32),
