@@ -122,12 +122,12 @@ class AssociationConfig:
 
 
 # Columns of the per-track tables (one row per track). Float table: current box (the
-# prediction, or the reported box once matched), last observed box, the last
-# ``ocm_history + 1`` observed centres (only with OCM; newest last), birth and last-match
+# prediction, or the reported box once matched), last observed box (kept up to date for OCR
+# and ORU only), the last ``ocm_history + 1`` observed centres (only with OCM; newest last), birth and last-match
 # times (s), the last detection's score, then one class-vote column per known class.
 _BOX, _OBS, _CENTRES = slice(0, 4), slice(4, 8), 8
 _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
-# Int table: track ID, hits, frames since the last match, observations stored for OCM,
+# Int table: track ID, hits, frames since the last match (ORU only), observations stored for OCM,
 # this frame's detection index (-1: unmatched) and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
@@ -163,7 +163,9 @@ class AssociationTracker(BaseTracker):
         self._centres = slice(_CENTRES, _CENTRES + 2 * points)
         self._born, self._last, self._score = (self._centres.stop + k for k in (_BORN, _LAST, _SCORE))
         self._votes = self._score + 1  # first class-vote column
-        self._points = slice(_OBS.start, self._centres.stop)  # columns moved by camera motion: x, y pairs
+        # Last observed boxes are kept only for OCR and ORU; the columns moved by camera motion (x, y pairs).
+        self._keep_obs = cfg.ocr or cfg.oru
+        self._points = slice(_OBS.start if self._keep_obs else _CENTRES, self._centres.stop)
         self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids of the vote columns
         self._birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
         self._clear()
@@ -203,8 +205,9 @@ class AssociationTracker(BaseTracker):
         self._state = self.motion.warp(self._state, affine)
         if self.config.oru:
             self._snapshot = self.motion.warp(self._snapshot, affine)
-        points = self._f[:, self._points].reshape(len(self), -1, 2) @ affine[:, :2].T + affine[:, 2]
-        self._f[:, self._points] = points.reshape(len(self), -1)
+        if self._points.stop > self._points.start:
+            points = self._f[:, self._points].reshape(len(self), -1, 2) @ affine[:, :2].T + affine[:, 2]
+            self._f[:, self._points] = points.reshape(len(self), -1)
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
         cfg, f, i = self.config, self._f, self._i
@@ -259,16 +262,20 @@ class AssociationTracker(BaseTracker):
             f = self._f  # new vote columns replace the table
 
         if len(free_tracks):
-            i[free_tracks, _MISSES] += 1
+            if cfg.oru:
+                i[free_tracks, _MISSES] += 1
             # An unmatched tentative track is deleted; a confirmed one once it is max_age_s unmatched.
-            expired = (i[free_tracks, _CONF] == 0) | (timestamp - f[free_tracks, self._last] > cfg.max_age_s)
+            expired = timestamp - f[free_tracks, self._last] > cfg.max_age_s
+            if cfg.min_hits > 1:  # else every track is confirmed
+                expired |= i[free_tracks, _CONF] == 0
             if expired.any():
                 keep = np.ones(len(self), dtype=bool)
                 keep[free_tracks[expired]] = False
                 self._keep(keep)
 
         newborn = high[free_high]
-        newborn = newborn[scores[newborn] >= self._birth_score]
+        if self._birth_score > cfg.min_score:
+            newborn = newborn[scores[newborn] >= self._birth_score]
         if len(newborn):
             self._birth(detections, newborn, det_boxes[newborn], timestamp)
         if not (len(rows) or len(newborn)):
@@ -313,7 +320,8 @@ class AssociationTracker(BaseTracker):
         if cfg.oru:
             self._snapshot.put(rows, state)
         f[:, _BOX] = boxes if cfg.output_box == "detection" else self.motion.boxes(state)
-        f[:, _OBS] = boxes
+        if self._keep_obs:
+            f[:, _OBS] = boxes
         if cfg.ocm_weight > 0:
             c = self._centres
             f[:, c.start : c.stop - 2] = f[:, c.start + 2 : c.stop]
@@ -325,7 +333,8 @@ class AssociationTracker(BaseTracker):
         # One match per track: each row gets its detection's score as a vote for its class.
         f[np.arange(len(rows)), votes] += scores
         i[:, _HITS] += 1
-        i[:, _MISSES] = 0
+        if cfg.oru:
+            i[:, _MISSES] = 0
         i[:, _DET] = det_index
         if cfg.min_hits > 1:  # else every track is confirmed at birth
             i[:, _CONF] |= i[:, _HITS] >= cfg.min_hits
