@@ -6,9 +6,18 @@ Per frame, at timestamp ``t`` (seconds), ``dt`` seconds after the previous frame
    affine, every track's motion state and stored observations are moved into the
    new frame's pixel coordinates (BoT-SORT, Aharon et al. 2022).
 1. **Predict** every track ``dt`` seconds ahead with the backend's motion model.
+1b. **Confidence boosting** (optional, ``dlo_coef``, ``duo``): detection scores are
+   raised before the split by score, BoostTrack's DLO (a detection overlapping a
+   track scores at least ``dlo_coef`` times its best IoU) and DUO (a low-score
+   detection outside every track's Mahalanobis gate, and not overlapped by a
+   better one, is raised to ``min_score``); the boosted scores decide the stages
+   below and birth (Stanojević & Todorović, BoostTrack, MVA 2024; the maths is in
+   :mod:`tracker.similarity`).
 2. **First association**: detections scoring at least ``min_score`` against all
    tracks, cost ``1 - IoU`` (plus, with ``ocm_weight > 0``, OC-SORT's
-   velocity-direction consistency term), solved with the Hungarian algorithm;
+   velocity-direction consistency term; with ``boost_iou_weight``, ``mhd_weight``
+   or ``shape_weight`` above 0, BoostTrack's confidence-weighted IoU, Mahalanobis
+   and shape similarities are subtracted), solved with the Hungarian algorithm;
    pairs with IoU below ``iou_threshold`` are never matched.
 3. **BYTE** (optional, ``byte_low_score``): the low-score detections
    (``byte_low_score <= score < min_score``) against the confirmed tracks still
@@ -53,6 +62,7 @@ from tracker.association import Assignment, linear_assignment
 from tracker.base import BaseTracker
 from tracker.boxes import iou_matrix
 from tracker.motion.base import MotionModel, MotionState
+from tracker.similarity import boost_similarity, dlo_boost, duo_boost, shape_similarity, track_confidence
 from tracker.types import Detections, Tracks, TrackState
 
 __all__ = ["AssociationConfig", "AssociationTracker"]
@@ -87,6 +97,25 @@ class AssociationConfig:
         camera_motion: use the ``camera_motion`` given to ``update()`` (False ignores it).
         output_box: box reported for a matched track: ``"detection"`` (its detection's)
             or ``"filtered"`` (the motion model's corrected box).
+        boost_iou_weight: BoostTrack's ``lambda_iou``: weight of the IoU weighted by the
+            pair's confidence (detection score times tracklet confidence) added to the
+            first association's similarity (0 turns it off).
+        mhd_weight: BoostTrack's ``lambda_mhd``: weight of the Mahalanobis similarity
+            (a per-track softmax of gated squared Mahalanobis distances) in the first
+            association (0: off). Needs a motion model with ``supports_mahalanobis``.
+        shape_weight: BoostTrack's ``lambda_shape``: weight of the confidence-weighted
+            width/height similarity in the first association (0: off).
+        tracklet_decay: BoostTrack's ``beta`` in ``(0, 1]``: the tracklet confidence is
+            ``beta ** misses`` (``beta ** (7 - hits)`` for tracks with fewer than 7 hits).
+        dlo_coef: BoostTrack's DLO boost: every detection's score becomes at least
+            ``dlo_coef`` times its largest IoU with a track's predicted box (``None``: off).
+        duo: BoostTrack's DUO boost: a detection below ``min_score`` outside every
+            track's Mahalanobis gate (chi-squared 99%, 4 dof), not overlapped (IoU
+            > 0.3) by a better such detection, is raised to ``min_score``. Needs a
+            motion model with ``supports_mahalanobis``.
+        mhd_measurement_noise: the Mahalanobis distances use the innovation covariance
+            ``P + R`` (True) or the predicted state's covariance ``P`` alone (False,
+            as BoostTrack's published code does: a tighter gate).
     """
 
     iou_threshold: float = 0.3
@@ -104,6 +133,18 @@ class AssociationConfig:
     ocr: bool = False
     camera_motion: bool = True
     output_box: str = "detection"
+    boost_iou_weight: float = 0.0
+    mhd_weight: float = 0.0
+    shape_weight: float = 0.0
+    tracklet_decay: float = 0.9
+    dlo_coef: float | None = None
+    duo: bool = False
+    mhd_measurement_noise: bool = True
+
+    @property
+    def needs_mahalanobis(self) -> bool:
+        """Whether these settings need the motion model's Mahalanobis distances."""
+        return self.mhd_weight > 0 or self.duo
 
     def __post_init__(self) -> None:
         if self.output_box not in ("detection", "filtered"):
@@ -119,6 +160,13 @@ class AssociationConfig:
             raise ValueError(f"byte_low_score ({self.byte_low_score}) must not exceed min_score ({self.min_score})")
         if self.ocm_weight < 0 or self.ocm_history < 1:
             raise ValueError("ocm_weight must be >= 0 and ocm_history >= 1")
+        for name in ("boost_iou_weight", "mhd_weight", "shape_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 < self.tracklet_decay <= 1.0:
+            raise ValueError(f"tracklet_decay must be in (0, 1], got {self.tracklet_decay}")
+        if self.dlo_coef is not None and not 0.0 < self.dlo_coef <= 1.0:
+            raise ValueError(f"dlo_coef must be in (0, 1] or null, got {self.dlo_coef}")
 
 
 # Columns of the per-track tables (one row per track). Float table: current box (the
@@ -127,7 +175,8 @@ class AssociationConfig:
 # times (s), the last detection's score, then one class-vote column per known class.
 _BOX, _OBS, _CENTRES = slice(0, 4), slice(4, 8), 8
 _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
-# Int table: track ID, hits, frames since the last match (ORU only), observations stored for OCM,
+# Int table: track ID, hits, frames since the last match (for ORU and BoostTrack's tracklet
+# confidence only), observations stored for OCM,
 # this frame's detection index (-1: unmatched) and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
@@ -146,6 +195,10 @@ class AssociationTracker(BaseTracker):
     state, and an ID is never reused within an instance, even after :meth:`reset`.
     Supports ``camera_motion`` in :meth:`update`.
 
+    Raises:
+        ValueError: ``config`` uses Mahalanobis distances (``mhd_weight > 0`` or
+            ``duo``) and ``motion`` cannot provide them.
+
     Per-track bookkeeping lives in two tables, a float and an int array with one row
     per track (columns above), next to the motion state, so that selecting, appending
     or reporting tracks is one operation per table.
@@ -158,6 +211,13 @@ class AssociationTracker(BaseTracker):
         super().__init__()
         self.motion = motion
         self.config = cfg = config or AssociationConfig()
+        if cfg.needs_mahalanobis and not motion.supports_mahalanobis:
+            raise ValueError(
+                f"mhd_weight > 0 and duo need Mahalanobis distances, which {type(motion).__name__} cannot provide"
+            )
+        self._similarity = cfg.boost_iou_weight > 0 or cfg.mhd_weight > 0 or cfg.shape_weight > 0
+        self._boosting = cfg.dlo_coef is not None or cfg.needs_mahalanobis
+        self._count_misses = cfg.oru or self._similarity  # the tracklet confidence needs them
         self._next_id = 1
         points = cfg.ocm_history + 1 if cfg.ocm_weight > 0 else 0
         self._centres = slice(_CENTRES, _CENTRES + 2 * points)
@@ -219,15 +279,21 @@ class AssociationTracker(BaseTracker):
 
         scores = detections.scores
         det_boxes = detections.xyxy.astype(np.float64)
+        iou_all = d2_all = None
+        if self._boosting and len(self) and len(scores):
+            scores, iou_all, d2_all = self._boost(scores, det_boxes)
         high = (scores >= cfg.min_score).nonzero()[0]
         high_boxes = det_boxes[high]
 
         # First association: all tracks against the high-score detections.
         if len(self) and len(high):
-            iou = iou_matrix(f[:, _BOX], high_boxes)
+            iou = iou_matrix(f[:, _BOX], high_boxes) if iou_all is None else iou_all[:, high]
             cost = 1.0 - (iou * scores[high] if cfg.fuse_score else iou)
             if cfg.ocm_weight > 0:
                 cost -= cfg.ocm_weight * self._direction_consistency(high_boxes) * scores[high]
+            if self._similarity:
+                d2 = None if d2_all is None else d2_all[:, high]
+                cost -= self._similarity_boost(iou, high_boxes, scores[high], d2)
             first = linear_assignment(cost, iou >= cfg.iou_threshold)
         else:
             first = Assignment(_NONE, _NONE, np.arange(len(self)), np.arange(len(high)))
@@ -262,7 +328,7 @@ class AssociationTracker(BaseTracker):
             f = self._f  # new vote columns replace the table
 
         if len(free_tracks):
-            if cfg.oru:
+            if self._count_misses:
                 i[free_tracks, _MISSES] += 1
             # An unmatched tentative track is deleted; a confirmed one once it is max_age_s unmatched.
             expired = timestamp - f[free_tracks, self._last] > cfg.max_age_s
@@ -282,6 +348,36 @@ class AssociationTracker(BaseTracker):
             return _NO_TRACKS
         i = self._i
         return self._report((i[:, _CONF] > 0) & (i[:, _DET] >= 0), matched=True)
+
+    def _boost(self, scores: np.ndarray, det_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """BoostTrack's DLO and DUO boosts of the ``(N,)`` detection scores (tracks and detections exist).
+
+        Returns the boosted scores and, for reuse, the ``(M, N)`` IoU and (where
+        computed) squared Mahalanobis distances of all tracks to all detections.
+        """
+        cfg = self.config
+        iou = iou_matrix(self._f[:, _BOX], det_boxes)
+        d2 = (
+            self.motion.mahalanobis(self._state, det_boxes, cfg.mhd_measurement_noise)
+            if cfg.needs_mahalanobis
+            else None
+        )
+        if cfg.dlo_coef is not None:
+            scores = dlo_boost(scores, iou, cfg.dlo_coef)
+        if cfg.duo:
+            scores = duo_boost(scores, det_boxes, d2, cfg.min_score)
+        return scores, iou, d2
+
+    def _similarity_boost(
+        self, iou: np.ndarray, det_boxes: np.ndarray, scores: np.ndarray, d2: np.ndarray | None
+    ) -> np.ndarray:
+        """BoostTrack's ``(M, N)`` similarity additions for all tracks against ``det_boxes`` (see the module doc)."""
+        cfg, f, i = self.config, self._f, self._i
+        confidence = track_confidence(i[:, _HITS], i[:, _MISSES], cfg.tracklet_decay)[:, None] * scores
+        shape = shape_similarity(f[:, _BOX], det_boxes) if cfg.shape_weight > 0 else None
+        if cfg.mhd_weight > 0 and d2 is None:
+            d2 = self.motion.mahalanobis(self._state, det_boxes, cfg.mhd_measurement_noise)
+        return boost_similarity(iou, confidence, cfg.boost_iou_weight, cfg.mhd_weight, d2, cfg.shape_weight, shape)
 
     def _direction_consistency(self, det_boxes: np.ndarray) -> np.ndarray:
         """OC-SORT's velocity-direction consistency, ``(M, N)`` in ``[-0.5, 0.5]``.
@@ -333,7 +429,7 @@ class AssociationTracker(BaseTracker):
         # One match per track: each row gets its detection's score as a vote for its class.
         f[np.arange(len(rows)), votes] += scores
         i[:, _HITS] += 1
-        if cfg.oru:
+        if self._count_misses:
             i[:, _MISSES] = 0
         i[:, _DET] = det_index
         if cfg.min_hits > 1:  # else every track is confirmed at birth

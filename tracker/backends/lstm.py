@@ -23,6 +23,11 @@ class LstmConfig(AssociationConfig):
 
     lstm: LstmMotionConfig = field(default_factory=LstmMotionConfig)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.needs_mahalanobis:
+            raise ValueError("the LSTM motion model has no innovation covariance: mhd_weight must be 0 and duo false")
+
 
 def build(config: LstmConfig) -> AssociationTracker:
     """An LSTM-motion tracker from ``config``.

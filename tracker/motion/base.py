@@ -88,6 +88,26 @@ class MotionModel(ABC):
     def boxes(self, state: MotionState) -> np.ndarray:
         """The ``(M, 4)`` float64 ``xyxy`` box each track's state currently predicts."""
 
+    #: Whether :meth:`mahalanobis` is implemented (the pipeline refuses BoostTrack's
+    #: Mahalanobis terms with a model that cannot provide them).
+    supports_mahalanobis: bool = False
+
+    def mahalanobis(self, state: MotionState, xyxy: np.ndarray, measurement_noise: bool = True) -> np.ndarray:
+        """Squared Mahalanobis distances ``(M, N)`` of ``N`` boxes to every track's predicted measurement.
+
+        ``d2_ij = (z_j - H x_i)^T S_i^{-1} (z_j - H x_i)`` with ``z_j`` box ``j`` of the
+        ``(N, 4)`` ``xyxy`` array in the model's measurement space and ``S_i`` track
+        ``i``'s innovation covariance ``H P_i H^T + R_i`` (DeepSORT's gating distance,
+        Wojke et al. 2017); unitless float64, chi-squared with 4 degrees of freedom
+        under the model. ``measurement_noise=False`` leaves ``R`` out (``S = H P H^T``,
+        the covariance BoostTrack's published code uses).
+
+        Raises:
+            NotImplementedError: the model has no innovation covariance
+                (``supports_mahalanobis`` is False).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no innovation covariance: no Mahalanobis distance")
+
     def select(self, state: MotionState, index: np.ndarray) -> MotionState:
         """Rows ``index`` of ``state`` (integer array or boolean mask), e.g. to drop tracks."""
         return state.take(index)

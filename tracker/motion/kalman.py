@@ -243,6 +243,22 @@ class KalmanMotion(MotionModel):
         cov *= shrink
         return MotionState({"x": x.T})
 
+    supports_mahalanobis = True
+
+    def mahalanobis(self, state: MotionState, xyxy: np.ndarray, measurement_noise: bool = True) -> np.ndarray:
+        """Squared Mahalanobis distances ``(M, N)`` of ``(N, 4)`` ``xyxy`` boxes to the predicted measurements.
+
+        The filter is decoupled per component, so the innovation covariance of each
+        track is diagonal, ``S = P_pos + R`` per component of ``z`` (``R`` from the
+        track's predicted height), and ``d2 = sum_k (z_k - x_k)^2 / S_k``: a few
+        element-wise operations over a ``(4, M, N)`` array. With
+        ``measurement_noise=False``, ``S = P_pos`` (the predicted state's covariance only).
+        """
+        x = state["x"].T
+        s = x[8:12] + self._variance(self._r, x) if measurement_noise else x[8:12]
+        diff = xyxy_to_rows(xyxy, self.config.representation)[:, None, :] - x[:_DIM_Z, :, None]
+        return np.einsum("kmn,kmn,km->mn", diff, diff, 1.0 / s)
+
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
         """Apply a camera-motion affine to centres, sizes and their velocities.
 
