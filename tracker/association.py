@@ -51,13 +51,14 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> Assignment:
     m, n = cost.shape
     if m == 0 or n == 0:
         return Assignment(_EMPTY, _EMPTY, np.arange(m), np.arange(n))
-    per_row, per_col = feasible.sum(axis=1), feasible.sum(axis=0)
-    if per_row.max() <= 1 and per_col.max() <= 1:
-        rows, cols = feasible.nonzero()
-        return Assignment(rows, cols, (per_row == 0).nonzero()[0], (per_col == 0).nonzero()[0])
-    rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
-    keep = feasible[rows, cols]
-    rows, cols = rows[keep], cols[keep]
+    rows, cols = feasible.nonzero()
+    # No conflict iff no row and no column repeats among the feasible pairs (a set of a few
+    # Python ints is cheaper than two NumPy reductions on the small matrices of one frame).
+    as_rows, as_cols = rows.tolist(), cols.tolist()
+    if len(set(as_rows)) < len(as_rows) or len(set(as_cols)) < len(as_cols):
+        rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
+        keep = feasible[rows, cols]
+        rows, cols = rows[keep], cols[keep]
     free_rows = np.ones(m, dtype=bool)
     free_rows[rows] = False
     free_cols = np.ones(n, dtype=bool)

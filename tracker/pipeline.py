@@ -243,10 +243,13 @@ class AssociationTracker(BaseTracker):
     def __len__(self) -> int:
         return len(self._i)
 
-    def _class_columns(self, class_ids: np.ndarray) -> np.ndarray:
-        """Vote columns (table column indices) of ``class_ids``, adding columns for new classes."""
+    def _class_columns(self, class_ids: np.ndarray) -> np.ndarray | int:
+        """Vote columns (table column indices) of ``class_ids``, adding columns for new classes.
+
+        One int when there is a single known class and ``class_ids`` are all of it.
+        """
         if len(self._classes) == 1 and (class_ids == self._classes[0]).all():
-            return np.full(len(class_ids), self._votes)
+            return self._votes
         columns = np.searchsorted(self._classes, class_ids)
         if not ((columns < len(self._classes)).all() and (self._classes[columns] == class_ids).all()):
             merged = np.union1d(self._classes, class_ids)
@@ -427,7 +430,10 @@ class AssociationTracker(BaseTracker):
         f[:, self._last] = now
         f[:, self._score] = scores
         # One match per track: each row gets its detection's score as a vote for its class.
-        f[np.arange(len(rows)), votes] += scores
+        if isinstance(votes, int):
+            f[:, votes] += scores
+        else:
+            f[np.arange(len(rows)), votes] += scores
         i[:, _HITS] += 1
         if self._count_misses:
             i[:, _MISSES] = 0
@@ -506,12 +512,14 @@ class AssociationTracker(BaseTracker):
         """The tracks selected by ``mask``; ``matched``: all of them are confirmed and matched."""
         f, i = self._f[mask], self._i[mask]
         if matched:
-            state = np.full(len(i), _CONFIRMED, dtype=np.int8)
+            state = np.empty(len(i), dtype=np.int8)
+            state.fill(_CONFIRMED)
         else:
             state = np.where(i[:, _DET] >= 0, _CONFIRMED, _LOST).astype(np.int8)
             state[i[:, _CONF] == 0] = _TENTATIVE
         if len(self._classes) == 1:
-            class_ids = np.full(len(f), self._classes[0])
+            class_ids = np.empty(len(f), dtype=np.int64)
+            class_ids.fill(self._classes[0])
         elif len(self._classes):
             class_ids = self._classes[f[:, self._votes :].argmax(axis=1)]
         else:
