@@ -169,15 +169,16 @@ class AssociationConfig:
             raise ValueError(f"dlo_coef must be in (0, 1] or null, got {self.dlo_coef}")
 
 
-# Columns of the per-track tables (one row per track). Float table: current box (the
-# prediction, or the reported box once matched), last observed box (kept up to date for OCR
-# and ORU only), the last ``ocm_history + 1`` observed centres (only with OCM; newest last), birth and last-match
-# times (s), the last detection's score, then one class-vote column per known class.
+# Columns of the per-track tables (one row per track).
+# Float table: the current box (the prediction, or the reported box once matched), the last
+# observed box (kept up to date for OCR and ORU only), the last ``ocm_history + 1`` observed
+# centres (only with OCM; newest last), birth and last-match times (s), the last detection's
+# score, then one class-vote column per known class.
 _BOX, _OBS, _CENTRES = slice(0, 4), slice(4, 8), 8
 _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
 # Int table: track ID, hits, frames since the last match (for ORU and BoostTrack's tracklet
-# confidence only), observations stored for OCM,
-# this frame's detection index (-1: unmatched) and whether the track is confirmed (0/1).
+# confidence only), observations stored for OCM, this frame's detection index (-1: unmatched)
+# and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
 _NONE = np.zeros(0, dtype=np.int64)
