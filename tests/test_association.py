@@ -25,6 +25,10 @@ def test_linear_assignment_never_takes_an_infeasible_pair():
     cost = np.array([[0.1, 0.2], [0.3, 0.9]])
     assert pairs(linear_assignment(cost, np.array([[True, True], [False, True]]))) == [[0, 0], [1, 1]]
     assert pairs(linear_assignment(cost, cost < 1)) == [[0, 1], [1, 0]]
+    # Gated, the most matches win: (0, 1) + (1, 0); SORT's global objective keeps (0, 0) and drops (1, 1).
+    iou = np.array([[1.0, 0.33], [0.33, 0.0]])
+    assert pairs(linear_assignment(1 - iou, iou >= 0.3)) == [[0, 1], [1, 0]]
+    assert pairs(linear_assignment(1 - iou, iou >= 0.3, gate_after=True)) == [[0, 0]]
     result = linear_assignment(np.zeros((0, 3)), np.zeros((0, 3), dtype=bool))
     assert len(result.rows) == 0 and result.free_cols.tolist() == [0, 1, 2]
     # No conflicts: the feasible pairs themselves, without the solver.

@@ -162,3 +162,34 @@ def test_camera_motion_can_be_switched_off():
     t.update(dets(box(100, 100)), 0.0)
     t.update(Detections.empty(), 0.1, camera_motion=np.array([[1.0, 0.0, 500.0], [0.0, 1.0, 0.0]]))
     assert float(t.tracks.xyxy[0, 0]) == pytest.approx(80.0)  # not moved by the 500 px shift
+
+
+@pytest.mark.parametrize("assignment", ["gated", "global"])
+def test_global_assignment_keeps_a_track_on_its_detection_next_to_a_lost_one(assignment):
+    """A stands still; B, beside it, is hidden from frame 5 (lost); at frame 7 C appears on A's other side.
+
+    A's track overlaps A's detection fully and C's by IoU 1/3; B's lost track overlaps
+    A's detection by 1/3 only. Maximising the number of matches ("gated") hands A's
+    detection to B's track and C's to A's: an ID switch. SORT's global assignment
+    keeps A on A's detection, and C starts a new track.
+    """
+    t = tracker.create("sort", min_hits=1, assignment=assignment)
+    for k in range(5):
+        t.update(dets(box(100, 100), box(120, 100)), k / 10)  # A = 1, B = 2
+    for k in range(5, 7):
+        t.update(dets(box(100, 100)), k / 10)
+    tracks = t.update(dets(box(100, 100), box(80, 100)), 0.7)
+    ids = ids_of(tracks)
+    if assignment == "global":
+        assert ids == {0: 1, 1: 3}
+    else:
+        assert ids[0] == 2 and ids[1] == 1
+
+
+def ids_of(tracks: tracker.Tracks) -> dict[int, int]:
+    return dict(zip(tracks.det_index.tolist(), tracks.ids.tolist(), strict=True))
+
+
+def test_assignment_is_validated():
+    with pytest.raises(ValueError, match="assignment"):
+        tracker.create("sort", assignment="greedy")

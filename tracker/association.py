@@ -1,7 +1,21 @@
 """Assignment of tracks to detections (the Hungarian / Kuhn-Munkres step).
 
 Uses :func:`scipy.optimize.linear_sum_assignment` (Crouse's shortest augmenting
-path variant of the Hungarian algorithm).
+path variant of the Hungarian algorithm). Two objectives, which differ only where
+tracks and detections compete (:func:`linear_assignment`):
+
+- **gated** (the default): the pairs that fail the gate (e.g. IoU below the
+  threshold) are excluded before solving, so the solver first maximises the number
+  of matched pairs, then minimises their total cost. To add one more pair it may
+  move a track off its best detection onto a worse one.
+- **global**: the Hungarian algorithm minimises the total cost over *all* pairs, and
+  the chosen pairs that fail the gate are rejected afterwards, as SORT does (Bewley
+  et al., "Simple online and realtime tracking", ICIP 2016: "The assignment is solved
+  optimally using the Hungarian algorithm. Additionally, a minimum IOU is imposed to
+  reject assignments where the detection to target overlap is less than IOU_min") and
+  BoostTrack after it. A track well overlapped by a detection keeps it even when
+  that leaves a weakly overlapping competitor (typically a coasting, lost track)
+  without one.
 """
 
 from __future__ import annotations
@@ -32,18 +46,22 @@ class Assignment(NamedTuple):
     free_cols: np.ndarray
 
 
-def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> Assignment:
+def linear_assignment(cost: np.ndarray, feasible: np.ndarray, gate_after: bool = False) -> Assignment:
     """Minimum-cost one-to-one assignment restricted to the ``feasible`` pairs.
 
-    Infeasible pairs get a prohibitive cost before solving, so they can never
-    displace a feasible pair; among feasible assignments the solver maximises the
-    number of pairs, then minimises their total cost. When no row and no column
-    has two feasible candidates the feasible pairs are the optimum and the solver
-    is skipped (the common case when objects are apart).
+    By default (the *gated* objective of the module doc) infeasible pairs get a
+    prohibitive cost before solving, so they can never displace a feasible pair;
+    among feasible assignments the solver maximises the number of pairs, then
+    minimises their total cost. With ``gate_after`` (SORT's *global* objective) the
+    solver minimises the total cost of the full matrix and the infeasible pairs of
+    its solution are dropped afterwards. Either way, when no row and no column has
+    two feasible candidates the feasible pairs are the result and the solver is
+    skipped (the common case when objects are apart; SORT takes the same shortcut).
 
     Args:
         cost: ``(M, N)`` float cost matrix (rows: tracks, columns: detections).
         feasible: ``(M, N)`` bool, the pairs that may be matched (e.g. IoU gating).
+        gate_after: solve over all pairs and apply ``feasible`` to the solution.
 
     Returns:
         The :class:`Assignment`: matched ``rows`` and ``cols``, unmatched rows and columns.
@@ -56,7 +74,7 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray) -> Assignment:
     # Python ints is cheaper than two NumPy reductions on the small matrices of one frame).
     as_rows, as_cols = rows.tolist(), cols.tolist()
     if len(set(as_rows)) < len(as_rows) or len(set(as_cols)) < len(as_cols):
-        rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
+        rows, cols = linear_sum_assignment(cost if gate_after else np.where(feasible, cost, _INFEASIBLE))
         keep = feasible[rows, cols]
         rows, cols = rows[keep], cols[keep]
     free_rows = np.ones(m, dtype=bool)

@@ -113,6 +113,10 @@ class AssociationConfig:
             track's Mahalanobis gate (chi-squared 99%, 4 dof), not overlapped (IoU
             > 0.3) by a better such detection, is raised to ``min_score``. Needs a
             motion model with ``supports_mahalanobis``.
+        assignment: ``"gated"`` (pairs failing the IoU gate are excluded before the
+            Hungarian algorithm: the most matches, then the least cost) or
+            ``"global"`` (the Hungarian algorithm on the whole cost matrix, failing
+            pairs rejected afterwards: SORT's, Bewley et al. 2016), in every stage.
         mhd_measurement_noise: the Mahalanobis distances use the innovation covariance
             ``P + R`` (True) or the predicted state's covariance ``P`` alone (False,
             as BoostTrack's published code does: a tighter gate).
@@ -140,6 +144,7 @@ class AssociationConfig:
     dlo_coef: float | None = None
     duo: bool = False
     mhd_measurement_noise: bool = True
+    assignment: str = "gated"
 
     @property
     def needs_mahalanobis(self) -> bool:
@@ -147,6 +152,8 @@ class AssociationConfig:
         return self.mhd_weight > 0 or self.duo
 
     def __post_init__(self) -> None:
+        if self.assignment not in ("gated", "global"):
+            raise ValueError(f"assignment must be 'gated' or 'global', got {self.assignment!r}")
         if self.output_box not in ("detection", "filtered"):
             raise ValueError(f"output_box must be 'detection' or 'filtered', got {self.output_box!r}")
         for name in ("iou_threshold", "byte_iou_threshold"):
@@ -229,6 +236,7 @@ class AssociationTracker(BaseTracker):
         self._points = slice(_OBS.start if self._keep_obs else _CENTRES, self._centres.stop)
         self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids of the vote columns
         self._birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
+        self._gate_after = cfg.assignment == "global"
         self._clear()
 
     def _clear(self) -> None:
@@ -298,7 +306,7 @@ class AssociationTracker(BaseTracker):
             if self._similarity:
                 d2 = None if d2_all is None else d2_all[:, high]
                 cost -= self._similarity_boost(iou, high_boxes, scores[high], d2)
-            first = linear_assignment(cost, iou >= cfg.iou_threshold)
+            first = linear_assignment(cost, iou >= cfg.iou_threshold, self._gate_after)
         else:
             first = Assignment(_NONE, _NONE, np.arange(len(self)), np.arange(len(high)))
         rows, cols, free_tracks, free_high = [first.rows], [high[first.cols]], first.free_rows, first.free_cols
@@ -310,7 +318,7 @@ class AssociationTracker(BaseTracker):
                 # Positions (in free_tracks) of the tracks matched in the previous frame.
                 recent = ((i[free_tracks, _CONF] > 0) & (f[free_tracks, self._last] >= previous)).nonzero()[0]
                 iou = iou_matrix(f[free_tracks[recent], _BOX], det_boxes[low])
-                second = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold)
+                second = linear_assignment(1.0 - iou, iou >= cfg.byte_iou_threshold, self._gate_after)
                 if len(second.rows):
                     rows.append(free_tracks[recent[second.rows]])
                     cols.append(low[second.cols])
@@ -321,7 +329,7 @@ class AssociationTracker(BaseTracker):
         # OCR: remaining tracks by their last observation, against remaining high-score detections.
         if cfg.ocr and len(free_tracks) and len(free_high):
             iou = iou_matrix(f[free_tracks, _OBS], high_boxes[free_high])
-            third = linear_assignment(1.0 - iou, iou >= cfg.iou_threshold)
+            third = linear_assignment(1.0 - iou, iou >= cfg.iou_threshold, self._gate_after)
             rows.append(free_tracks[third.rows])
             cols.append(high[free_high[third.cols]])
             free_tracks, free_high = free_tracks[third.free_rows], free_high[third.free_cols]
