@@ -2,8 +2,9 @@
 
 A constant-velocity Kalman filter on ``(cx, cy, a, h)`` whose noise scales with the
 box height (DeepSORT, Wojke et al. 2017), camera-motion compensation when the
-caller passes ``camera_motion`` (BoT-SORT, Aharon et al. 2022) and BYTE's second
-association of low-score detections (Zhang et al. 2022). OC-SORT's
+caller passes ``camera_motion`` (BoT-SORT, Aharon et al. 2022), BYTE's second
+association of low-score detections (Zhang et al. 2022) and SORT's global
+assignment objective (the IoU gate applied after the Hungarian algorithm). OC-SORT's
 velocity-direction consistency, re-update and recovery (Cao et al. 2023) are
 available but off: with camera motion on they did not pay on KITTI. Every mechanism is a switch of
 :class:`tracker.pipeline.AssociationConfig`; the defaults here were tuned with
@@ -47,6 +48,7 @@ class VtrackConfig(AssociationConfig):
     min_score: float = 0.5
     birth_score: float | None = 0.5
     byte_low_score: float | None = 0.1
+    assignment: str = "global"
     kalman: KalmanConfig = field(default_factory=_kalman)
 
 
