@@ -29,7 +29,12 @@ Per frame, at timestamp ``t`` (seconds), ``dt`` seconds after the previous frame
 5. **Update** matched tracks. With ``oru``, a track matched again after missed
    frames first has its motion state rolled back to its last observation and
    re-run along a virtual trajectory interpolated linearly to the new detection
-   (OC-SORT's observation-centric re-update).
+   (OC-SORT's observation-centric re-update). With ``ams`` (abnormal motion
+   suppression, OccluTrack: Gao et al., "Rethinking Awareness of Occlusion for
+   Enhancing Multiple Pedestrian Tracking", arXiv 2309.10360), a detection that
+   implies a speed spike against the track's running mean speed while its box has
+   shrunk against the running mean area (a partial occlusion) corrects the motion
+   model with a reduced gain (see :meth:`AssociationTracker._ams_gain`).
 6. **Birth**: unmatched detections scoring at least ``birth_score`` start
    *tentative* tracks.
 7. **Confirmation**: a track with ``min_hits`` hits becomes *confirmed*.
@@ -120,6 +125,22 @@ class AssociationConfig:
         mhd_measurement_noise: the Mahalanobis distances use the innovation covariance
             ``P + R`` (True) or the predicted state's covariance ``P`` alone (False,
             as BoostTrack's published code does: a tighter gate).
+        ams: OccluTrack's abnormal motion suppression (Gao et al., arXiv 2309.10360):
+            a matched detection whose implied speed, of the box centre or of its
+            width/height, exceeds ``1 + ams_threshold`` times the track's running mean
+            speed (of the same pair), while its area is below ``ams_shrink`` times the
+            running mean area, corrects the motion model's components of that pair
+            (centre; size) with their gain scaled by ``ams_alpha``. Needs a motion
+            model with ``supports_gain_scale`` (the Kalman filter). Off by default.
+        ams_alpha: gain factor in ``(0, 1]`` of an abnormal pair (OccluTrack's ``alpha_0``).
+        ams_threshold: relative speed spike (``>= 0``) above which a pair is abnormal.
+        ams_shrink: the area gate in ``(0, 1]``: suppress only when the box area is
+            below this fraction of the running mean area; ``None``: no area gate
+            (the speed test alone).
+        ams_window_s: time constant (seconds, ``> 0``) of the exponential running means
+            of velocity and area over a track's observations (weight
+            ``1 - exp(-gap / ams_window_s)`` for an observation ``gap`` seconds after
+            the previous one), so the window does not depend on the frame rate.
     """
 
     iou_threshold: float = 0.3
@@ -145,6 +166,11 @@ class AssociationConfig:
     duo: bool = False
     mhd_measurement_noise: bool = True
     assignment: str = "gated"
+    ams: bool = False
+    ams_alpha: float = 0.4
+    ams_threshold: float = 0.5
+    ams_shrink: float | None = 0.75
+    ams_window_s: float = 1.0
 
     @property
     def needs_mahalanobis(self) -> bool:
@@ -174,13 +200,22 @@ class AssociationConfig:
             raise ValueError(f"tracklet_decay must be in (0, 1], got {self.tracklet_decay}")
         if self.dlo_coef is not None and not 0.0 < self.dlo_coef <= 1.0:
             raise ValueError(f"dlo_coef must be in (0, 1] or null, got {self.dlo_coef}")
+        if not 0.0 < self.ams_alpha <= 1.0:
+            raise ValueError(f"ams_alpha must be in (0, 1], got {self.ams_alpha}")
+        if self.ams_threshold < 0:
+            raise ValueError(f"ams_threshold must be >= 0, got {self.ams_threshold}")
+        if self.ams_shrink is not None and not 0.0 < self.ams_shrink <= 1.0:
+            raise ValueError(f"ams_shrink must be in (0, 1] or null, got {self.ams_shrink}")
+        if not self.ams_window_s > 0:
+            raise ValueError(f"ams_window_s must be > 0 seconds, got {self.ams_window_s}")
 
 
 # Columns of the per-track tables (one row per track).
 # Float table: the current box (the prediction, or the reported box once matched), the last
 # observed box (kept up to date for OCR and ORU only), the last ``ocm_history + 1`` observed
 # centres (only with OCM; newest last), birth and last-match times (s), the last detection's
-# score, then one class-vote column per known class.
+# score, with AMS only the running means of the observed velocity (cx, cy, w, h per second)
+# and box area (px²), then one class-vote column per known class.
 _BOX, _OBS, _CENTRES = slice(0, 4), slice(4, 8), 8
 _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
 # Int table: track ID, hits, frames since the last match (for ORU and BoostTrack's tracklet
@@ -188,6 +223,9 @@ _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
 # and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
+# (dcx, dcy, dw, dh) = (x1, y1, x2, y2) differences @ _XYXY_TO_CXCYWH: box velocity from corner velocities.
+_PAIR_OF_COMPONENT = [0, 0, 1, 1]  # AMS: measurement components (cx, cy, size, size) -> centre / size pair
+_XYXY_TO_CXCYWH = np.array([[0.5, 0, -1, 0], [0, 0.5, 0, -1], [0.5, 0, 1, 0], [0, 0.5, 0, 1]])
 _NONE = np.zeros(0, dtype=np.int64)
 _NO_TRACKS = Tracks.empty()  # immutable: shared by every frame that reports nothing
 
@@ -205,7 +243,8 @@ class AssociationTracker(BaseTracker):
 
     Raises:
         ValueError: ``config`` uses Mahalanobis distances (``mhd_weight > 0`` or
-            ``duo``) and ``motion`` cannot provide them.
+            ``duo``) and ``motion`` cannot provide them, or ``ams`` and ``motion``
+            has no gain to scale.
 
     Per-track bookkeeping lives in two tables, a float and an int array with one row
     per track (columns above), next to the motion state, so that selecting, appending
@@ -223,6 +262,8 @@ class AssociationTracker(BaseTracker):
             raise ValueError(
                 f"mhd_weight > 0 and duo need Mahalanobis distances, which {type(motion).__name__} cannot provide"
             )
+        if cfg.ams and not motion.supports_gain_scale:
+            raise ValueError(f"ams scales the motion model's gain, which {type(motion).__name__} does not have")
         self._similarity = cfg.boost_iou_weight > 0 or cfg.mhd_weight > 0 or cfg.shape_weight > 0
         self._boosting = cfg.dlo_coef is not None or cfg.needs_mahalanobis
         self._count_misses = cfg.oru or self._similarity  # the tracklet confidence needs them
@@ -230,9 +271,12 @@ class AssociationTracker(BaseTracker):
         points = cfg.ocm_history + 1 if cfg.ocm_weight > 0 else 0
         self._centres = slice(_CENTRES, _CENTRES + 2 * points)
         self._born, self._last, self._score = (self._centres.stop + k for k in (_BORN, _LAST, _SCORE))
-        self._votes = self._score + 1  # first class-vote column
-        # Last observed boxes are kept only for OCR and ORU; the columns moved by camera motion (x, y pairs).
-        self._keep_obs = cfg.ocr or cfg.oru
+        # AMS's running means: velocity (4 columns) and area; none without AMS.
+        self._ams_velocity = slice(self._score + 1, self._score + (5 if cfg.ams else 1))
+        self._ams_area = self._ams_velocity.stop
+        self._votes = self._ams_area + (1 if cfg.ams else 0)  # first class-vote column
+        # Last observed boxes are kept only for OCR, ORU and AMS; the columns moved by camera motion (x, y pairs).
+        self._keep_obs = cfg.ocr or cfg.oru or cfg.ams
         self._points = slice(_OBS.start if self._keep_obs else _CENTRES, self._centres.stop)
         self._classes = np.zeros(0, dtype=np.int64)  # sorted class ids of the vote columns
         self._birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
@@ -423,7 +467,10 @@ class AssociationTracker(BaseTracker):
         state = self._state.take(rows)
         if cfg.oru:
             state = self._reupdate(state, rows, boxes, now)
-        state = self.motion.update(state, boxes)
+        if cfg.ams:
+            state = self.motion.update(state, boxes, self._ams_gain(f, i, boxes, now))
+        else:
+            state = self.motion.update(state, boxes)
         self._state.put(rows, state)
         if cfg.oru:
             self._snapshot.put(rows, state)
@@ -451,6 +498,43 @@ class AssociationTracker(BaseTracker):
             i[:, _CONF] |= i[:, _HITS] >= cfg.min_hits
         self._f[rows] = f
         self._i[rows] = i
+
+    def _ams_gain(self, f: np.ndarray, i: np.ndarray, boxes: np.ndarray, now: float) -> np.ndarray:
+        """OccluTrack's abnormal motion suppression: the ``(K,)`` gain factors of matched rows.
+
+        ``f``, ``i``: the rows' tables, whose AMS running means are advanced in place;
+        ``boxes``: their detections (``xyxy``), observed at ``now``. Returns ``(4, K)``
+        factors, one per component of the motion model's measurement. A row's velocity
+        ``v = (dcx, dcy, dw, dh) / gap`` is measured from its previous observation
+        ``gap`` seconds earlier. Its centre pair and its size pair are each abnormal
+        when ``|v| > (1 + ams_threshold) |v_mean|`` (a relative speed spike; with
+        ``v_mean`` the pair's running mean velocity) and the box area is below
+        ``ams_shrink`` times the running mean area (partial occlusion hides part of
+        the body and shrinks the box). The components of an abnormal pair (centre:
+        the first two; size: the last two, ``s, r`` or ``a, h``) get ``ams_alpha``,
+        the others 1: OccluTrack's per-component ``alpha_x, alpha_y, alpha_w,
+        alpha_h``. A track needs a mean velocity first:
+        its first two observations are never suppressed. Then the running means take
+        the new observation (suppressed or not) with weight ``1 - exp(-gap /
+        ams_window_s)``; the first velocity is taken whole, the mean area starts at
+        the first box's.
+        """
+        cfg = self.config
+        gap = now - f[:, self._last]
+        velocity = (boxes - f[:, _OBS]) @ _XYXY_TO_CXCYWH / gap[:, None]
+        mean = f[:, self._ams_velocity]
+        speeds = np.concatenate([velocity, mean], axis=1)
+        speeds *= speeds
+        speeds = np.sqrt(speeds.reshape(-1, 4, 2).sum(axis=2))  # |v_centre|, |v_size|, then the means'
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        has_mean = i[:, _HITS] >= 2  # a running mean velocity exists
+        gate = has_mean if cfg.ams_shrink is None else has_mean & (area < cfg.ams_shrink * f[:, self._ams_area])
+        abnormal = (speeds[:, :2] > (1.0 + cfg.ams_threshold) * speeds[:, 2:]) & gate[:, None]
+        gain = np.where(abnormal.T[_PAIR_OF_COMPONENT], cfg.ams_alpha, 1.0)  # (4, K)
+        weight = -np.expm1(-gap / cfg.ams_window_s)
+        f[:, self._ams_area] += weight * (area - f[:, self._ams_area])
+        f[:, self._ams_velocity] += np.where(has_mean, weight, 1.0)[:, None] * (velocity - mean)
+        return gain
 
     def _reupdate(self, state: MotionState, rows: np.ndarray, boxes: np.ndarray, now: float) -> MotionState:
         """OC-SORT's ORU: replay tracks that missed frames along a virtual trajectory.
@@ -492,6 +576,8 @@ class AssociationTracker(BaseTracker):
         f = np.zeros((k, self._f.shape[1]))
         f[:, _BOX] = self.motion.boxes(state)
         f[:, _OBS] = boxes
+        if self.config.ams:
+            f[:, self._ams_area] = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         if self.config.ocm_weight > 0:
             f[:, self._centres.stop - 2 : self._centres.stop] = 0.5 * (boxes[:, :2] + boxes[:, 2:])
         f[:, self._born] = f[:, self._last] = now

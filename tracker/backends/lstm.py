@@ -27,6 +27,8 @@ class LstmConfig(AssociationConfig):
         super().__post_init__()
         if self.needs_mahalanobis:
             raise ValueError("the LSTM motion model has no innovation covariance: mhd_weight must be 0 and duo false")
+        if self.ams:
+            raise ValueError("the LSTM motion model keeps raw observations, no gain to suppress: ams must be false")
 
 
 def build(config: LstmConfig) -> AssociationTracker:

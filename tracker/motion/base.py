@@ -72,8 +72,16 @@ class MotionModel(ABC):
         """Every track's state ``dt`` seconds later (``dt > 0``), without new observations."""
 
     @abstractmethod
-    def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
-        """Correct ``K`` tracks with their matched ``(K, 4)`` boxes (row i goes with box i)."""
+    def update(self, state: MotionState, xyxy: np.ndarray, gain_scale: np.ndarray | None = None) -> MotionState:
+        """Correct ``K`` tracks with their matched ``(K, 4)`` boxes (row i goes with box i).
+
+        ``gain_scale``: optional factors in ``(0, 1]`` multiplying the gain of each
+        row's correction, ``(K,)`` (one per row) or ``(4, K)`` (one per measurement
+        component and row) (1: the ordinary update; smaller: trust the prediction
+        more than the observation; OccluTrack's abnormal motion suppression, Gao et
+        al. 2023). Only models with ``supports_gain_scale`` accept it; the pipeline
+        passes it only when asked to, so models written before it need not take it.
+        """
 
     @abstractmethod
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
@@ -87,6 +95,10 @@ class MotionModel(ABC):
     @abstractmethod
     def boxes(self, state: MotionState) -> np.ndarray:
         """The ``(M, 4)`` float64 ``xyxy`` box each track's state currently predicts."""
+
+    #: Whether :meth:`update` accepts a ``gain_scale`` (the pipeline refuses abnormal
+    #: motion suppression, ``ams``, with a model that does not).
+    supports_gain_scale: bool = False
 
     #: Whether :meth:`mahalanobis` is implemented (the pipeline refuses BoostTrack's
     #: Mahalanobis terms with a model that cannot provide them).

@@ -228,10 +228,23 @@ class KalmanMotion(MotionModel):
         x[_VAR] += dt * q
         return MotionState({"x": x.T})
 
-    def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
+    supports_gain_scale = True
+
+    def update(self, state: MotionState, xyxy: np.ndarray, gain_scale: np.ndarray | None = None) -> MotionState:
+        """The Kalman correction of the matched rows; see :meth:`MotionModel.update`.
+
+        With ``gain_scale`` ``(K,)`` or ``(4, K)``, each row's gain on the *mean* is
+        multiplied by its factor (per component of ``z`` in the second form),
+        ``x += a K (z - H x)``, while the covariance takes the ordinary update
+        (OccluTrack's abnormal motion suppression, Gao et al. 2023, arXiv 2309.10360:
+        the abnormal observation moves the state less, and the filter's uncertainty
+        still shrinks as for any observation).
+        """
         x = np.array(state["x"].T)  # (20, M), C-contiguous
         r = self._variance(self._r, x)
         innovation = xyxy_to_rows(xyxy, self.config.representation) - x[:_DIM_Z]
+        if gain_scale is not None:
+            innovation *= gain_scale
         var_z, var_v, cov = x[8:12], x[12:16], x[_COV]
         s = var_z + r  # innovation variance per component
         gain_v = cov / s

@@ -420,13 +420,19 @@ class WindowMotion(MotionModel):
         moved = MotionState({**state.arrays, "since": state["since"] + dt})
         return MotionState({**moved.arrays, "box": self.forecast(moved)})
 
-    def update(self, state: MotionState, xyxy: np.ndarray) -> MotionState:
+    def update(self, state: MotionState, xyxy: np.ndarray, gain_scale: np.ndarray | None = None) -> MotionState:
         """Append each track's observation ``xyxy`` (``(K, 4)`` pixels) to its window.
 
         The reported box becomes the observation itself (no smoothing). An observation
         ``since == 0`` seconds after the newest one (no predict in between) replaces it
         instead of being appended.
+
+        Raises:
+            NotImplementedError: ``gain_scale`` is given: a window of observations has
+                no gain to scale (``supports_gain_scale`` is False).
         """
+        if gain_scale is not None:
+            raise NotImplementedError(f"{type(self).__name__} keeps raw observations: no gain to scale")
         xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
         since = state["since"]
         append = since > 0
