@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "CXCYWH_TO_XYXY",
+    "XYXY_TO_CXCYWH",
     "cxcyah_to_xyxy",
     "cxcysr_to_xyxy",
     "iou_matrix",
@@ -55,9 +57,10 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 _TINY_AREA = 1e-12  # px², far below any real box; only guards 0 / 0
 
 
-# Linear maps between xyxy and (cx, cy, w, h) as component rows: rows = map @ boxes.T.
-_XYXY_TO_CXCYWH = np.array([[0.5, 0.0, 0.5, 0.0], [0.0, 0.5, 0.0, 0.5], [-1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]])
-_CXCYWH_TO_XYXY = np.array([[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -0.5], [1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.5]])
+#: Linear maps between xyxy and (cx, cy, w, h) as component rows: ``rows = map @ boxes.T`` (and
+#: ``(N, 4)`` differences of xyxy boxes map to differences of (cx, cy, w, h) the same way).
+XYXY_TO_CXCYWH = np.array([[0.5, 0.0, 0.5, 0.0], [0.0, 0.5, 0.0, 0.5], [-1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]])
+CXCYWH_TO_XYXY = np.array([[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -0.5], [1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.5]])
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -79,7 +82,7 @@ def xyxy_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
     Raises:
         ValueError: an unknown ``representation``.
     """
-    rows = _XYXY_TO_CXCYWH @ np.asarray(xyxy, dtype=np.float64).reshape(-1, 4).T
+    rows = XYXY_TO_CXCYWH @ np.asarray(xyxy, dtype=np.float64).reshape(-1, 4).T
     if representation == "cxcyah":
         rows[2] = _ratio(rows[2], rows[3])
     elif representation == "cxcysr":
@@ -110,7 +113,7 @@ def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
         cxcywh[3] = _ratio(s, cxcywh[2])
     else:
         raise ValueError(f"unknown box representation {representation!r}")
-    return (_CXCYWH_TO_XYXY @ cxcywh).T
+    return (CXCYWH_TO_XYXY @ cxcywh).T
 
 
 def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:

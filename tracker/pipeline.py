@@ -65,7 +65,7 @@ import numpy as np
 
 from tracker.association import Assignment, linear_assignment
 from tracker.base import BaseTracker
-from tracker.boxes import iou_matrix
+from tracker.boxes import XYXY_TO_CXCYWH, iou_matrix
 from tracker.motion.base import MotionModel, MotionState
 from tracker.similarity import boost_similarity, dlo_boost, duo_boost, shape_similarity, track_confidence
 from tracker.types import Detections, Tracks, TrackState
@@ -223,9 +223,7 @@ _BORN, _LAST, _SCORE = 0, 1, 2  # offsets after the centres
 # and whether the track is confirmed (0/1).
 _ID, _HITS, _MISSES, _NOBS, _DET, _CONF = range(6)
 _INT_COLUMNS = 6
-# (dcx, dcy, dw, dh) = (x1, y1, x2, y2) differences @ _XYXY_TO_CXCYWH: box velocity from corner velocities.
 _PAIR_OF_COMPONENT = [0, 0, 1, 1]  # AMS: measurement components (cx, cy, size, size) -> centre / size pair
-_XYXY_TO_CXCYWH = np.array([[0.5, 0, -1, 0], [0, 0.5, 0, -1], [0.5, 0, 1, 0], [0, 0.5, 0, 1]])
 _NONE = np.zeros(0, dtype=np.int64)
 _NO_TRACKS = Tracks.empty()  # immutable: shared by every frame that reports nothing
 
@@ -521,7 +519,7 @@ class AssociationTracker(BaseTracker):
         """
         cfg = self.config
         gap = now - f[:, self._last]
-        velocity = (boxes - f[:, _OBS]) @ _XYXY_TO_CXCYWH / gap[:, None]
+        velocity = (boxes - f[:, _OBS]) @ XYXY_TO_CXCYWH.T / gap[:, None]  # (dcx, dcy, dw, dh) per second
         mean = f[:, self._ams_velocity]
         speeds = np.concatenate([velocity, mean], axis=1)
         speeds *= speeds
