@@ -108,6 +108,9 @@ class KalmanMotion(MotionModel):
     ``(M, 8, 8)``.
     """
 
+    supports_gain_scale = True
+    supports_mahalanobis = True
+
     def __init__(self, config: KalmanConfig | None = None) -> None:
         self.config = c = config or KalmanConfig()
         sort = c.representation == "cxcysr"
@@ -228,8 +231,6 @@ class KalmanMotion(MotionModel):
         x[_VAR] += dt * q
         return MotionState({"x": x.T})
 
-    supports_gain_scale = True
-
     def update(self, state: MotionState, xyxy: np.ndarray, gain_scale: np.ndarray | None = None) -> MotionState:
         """The Kalman correction of the matched rows; see :meth:`MotionModel.update`.
 
@@ -255,8 +256,6 @@ class KalmanMotion(MotionModel):
         var_z *= shrink
         cov *= shrink
         return MotionState({"x": x.T})
-
-    supports_mahalanobis = True
 
     def mahalanobis(self, state: MotionState, xyxy: np.ndarray, measurement_noise: bool = True) -> np.ndarray:
         """Squared Mahalanobis distances ``(M, N)`` of ``(N, 4)`` ``xyxy`` boxes to the predicted measurements.
