@@ -1,13 +1,20 @@
 """Benchmark outputs: the markdown table, the CSV files, the PNG chart, and :func:`report` (the one printout).
 
-Speed columns:
+Speed columns (wall-clock seconds by ``time.perf_counter``, single-threaded; reading
+detections and writing results are never counted):
 
-- ``update fps``: frames per second of the tracker's ``update()`` alone: frames
-  divided by the wall-clock seconds spent inside ``update()`` (``time.perf_counter``),
-  single-threaded; reading detections and writing results are not counted;
+- ``update fps``: frames divided by the seconds inside the tracking library's own
+  update call. For vtrack's backends that is the whole ``update()``; for the peer
+  backends only the call into the peer library's update (roboflow ``trackers``:
+  ``update(sv.Detections, timestamp=...)``, boxmot: ``update(dets, img)``), without the
+  adapter's conversion of the detections to the library's types and of its output to
+  :class:`tracker.Tracks` (see :class:`benchmarks.peers.adapters.LibraryTimed`);
+- ``step fps``: frames divided by the seconds of the whole ``update()`` call as a vtrack
+  user makes it, the peer adapters' conversions included (equal to ``update fps`` for
+  vtrack's own backends);
 - ``dets/frame``: mean number of detections passed to ``update()`` per frame;
 - ``e2e fps`` (detector-driven mode only): frames divided by the seconds of reading
-  the image, detecting and ``update()`` together.
+  the image, detecting and the whole ``update()`` together.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from benchmarks.evaluate import METRICS
 __all__ = [
     "DISTRIBUTIONS",
     "RunStats",
+    "TIMERS_TEXT",
     "library_versions",
     "markdown_table",
     "report",
@@ -46,6 +54,15 @@ DISTRIBUTIONS = (
     "torch",
     "ultralytics",
 )
+#: What each timer covers, in words (the report's explanation of its speed columns).
+TIMERS_TEXT = (
+    "update fps: frames / seconds inside the tracking library's own update call, one thread: for vtrack's "
+    "backends the whole update(); for the peer backends only the call into the peer library's update "
+    "(roboflow trackers: update(sv.Detections, timestamp=...); boxmot: update(dets, img)), the adapter's "
+    "conversion of the detections to the library's types and of its output back to vtrack Tracks excluded. "
+    "step fps: frames / seconds of the whole update() call, those conversions included (the same timer as "
+    "update fps for vtrack's backends)."
+)
 #: Decimals shown for metrics (TrackEval's own tables show 3).
 METRIC_DECIMALS = 3
 #: Chart size in inches and resolution in dots per inch.
@@ -60,13 +77,16 @@ class RunStats:
     Attributes:
         frames: frames fed to ``update()``.
         detections: detections fed to ``update()`` (after any class filter).
-        update_seconds: wall-clock seconds inside ``update()``.
+        update_seconds: wall-clock seconds inside the tracking library's own update call
+            (vtrack's backends: the whole ``update()``; peers: the library call alone).
+        step_seconds: wall-clock seconds of the whole ``update()`` calls, adapter conversions included.
         detect_seconds: seconds of reading frames and detecting (detector-driven mode), else None.
     """
 
     frames: int
     detections: int
     update_seconds: float
+    step_seconds: float
     detect_seconds: float | None = None
 
     def __add__(self, other: RunStats) -> RunStats:
@@ -77,13 +97,19 @@ class RunStats:
             self.frames + other.frames,
             self.detections + other.detections,
             self.update_seconds + other.update_seconds,
+            self.step_seconds + other.step_seconds,
             detect,
         )
 
     @property
     def update_fps(self) -> float:
-        """Frames per second of ``update()`` alone (inf when it took no measurable time)."""
+        """Frames per second of the library's own update call (inf when it took no measurable time)."""
         return self.frames / self.update_seconds if self.update_seconds > 0 else math.inf
+
+    @property
+    def step_fps(self) -> float:
+        """Frames per second of the whole ``update()`` call (inf when it took no measurable time)."""
+        return self.frames / self.step_seconds if self.step_seconds > 0 else math.inf
 
     @property
     def dets_per_frame(self) -> float:
@@ -92,10 +118,10 @@ class RunStats:
 
     @property
     def e2e_fps(self) -> float | None:
-        """End-to-end frames per second (read + detect + update), detector-driven mode only."""
+        """End-to-end frames per second (read + detect + the whole update()), detector-driven mode only."""
         if self.detect_seconds is None:
             return None
-        return self.frames / (self.detect_seconds + self.update_seconds)
+        return self.frames / (self.detect_seconds + self.step_seconds)
 
 
 def library_versions() -> dict[str, str]:
@@ -120,15 +146,15 @@ def _cell(value: float | int | None, decimals: int) -> str:
 def markdown_table(rows: Sequence[tuple[str, dict[str, float], RunStats]]) -> str:
     """A markdown table: one row per ``(backend, metrics, stats)``.
 
-    Columns: backend, the :data:`~benchmarks.evaluate.METRICS`, update fps, dets/frame,
-    and e2e fps when any row has detector timings.
+    Columns: backend, the :data:`~benchmarks.evaluate.METRICS`, update fps, step fps,
+    dets/frame, and e2e fps when any row has detector timings (see the module doc).
     """
     with_e2e = any(stats.detect_seconds is not None for _, _, stats in rows)
-    header = ["backend", *METRICS, "update fps", "dets/frame", *(["e2e fps"] if with_e2e else [])]
+    header = ["backend", *METRICS, "update fps", "step fps", "dets/frame", *(["e2e fps"] if with_e2e else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for backend, metrics, stats in rows:
         cells = [backend, *(_cell(metrics[m], METRIC_DECIMALS) for m in METRICS)]
-        cells += [_cell(stats.update_fps, 1), _cell(stats.dets_per_frame, 1)]
+        cells += [_cell(stats.update_fps, 1), _cell(stats.step_fps, 1), _cell(stats.dets_per_frame, 1)]
         if with_e2e:
             cells.append(_cell(stats.e2e_fps, 2))
         lines.append("| " + " | ".join(cells) + " |")
@@ -145,7 +171,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
 
 
 def write_chart(path: Path, title: str, rows: Sequence[tuple[str, dict[str, float], RunStats]]) -> Path:
-    """A PNG with three bar charts per backend: HOTA (%), IDF1 (%) and update frames/s."""
+    """A PNG with three bar charts per backend: HOTA (%), IDF1 (%) and update fps (the library's update call)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,7 +181,7 @@ def write_chart(path: Path, title: str, rows: Sequence[tuple[str, dict[str, floa
     panels = [
         ("HOTA (%)", [metrics["HOTA"] for _, metrics, _ in rows]),
         ("IDF1 (%)", [metrics["IDF1"] for _, metrics, _ in rows]),
-        ("update() frames/s (1 thread)", [stats.update_fps for _, _, stats in rows]),
+        ("update fps: library update call, frames/s (1 thread)", [stats.update_fps for _, _, stats in rows]),
     ]
     figure, axes = plt.subplots(1, len(panels), figsize=CHART_SIZE, constrained_layout=True)
     for axis, (label, values) in zip(axes, panels, strict=True):
@@ -171,6 +197,6 @@ def write_chart(path: Path, title: str, rows: Sequence[tuple[str, dict[str, floa
 
 
 def report(text: str) -> None:
-    """Print a benchmark's result (the markdown report) to standard output: the harness's only printout."""
+    """Print a benchmark's table and where its full report is to standard output: the harness's only printout."""
     sys.stdout.write(text.rstrip("\n") + "\n")
     sys.stdout.flush()

@@ -8,7 +8,11 @@ For every (backend, sequence) pair:
 2. each frame ``f`` of the sequence's range gets its detections (from the sequence's
    detection file, or from the detector-driven cache) and is passed to
    ``update(detections, timestamp)`` with ``timestamp = (f - first frame number of the
-   layout) / frame rate`` seconds; only the time inside ``update()`` is measured;
+   layout) / frame rate`` seconds. Two timers run: the whole ``update()`` call (``step
+   fps``), and the tracking library's own update call (``update fps``): for vtrack's
+   backends that is the same ``update()`` call, for the peer backends the seconds the
+   adapter spent inside the peer library's update alone, which it reports itself
+   (:class:`benchmarks.peers.adapters.LibraryTimed`);
 3. the reported tracks are written in the evaluator's format (KITTI tracking rows of
    type ``Car``/``Pedestrian``, or MOTChallenge rows) to ``OUT/results/<backend>/<seq>.txt``
    in the dataset's own frame numbering;
@@ -20,8 +24,9 @@ For every (backend, sequence) pair:
 
 Then each backend is scored by TrackEval (:mod:`benchmarks.evaluate`) on ground truth
 cut to the sequences' ranges (:func:`benchmarks.datasets.write_eval_gt`), and the
-report is written: ``summary.md`` (command, versions, table, settings),
-``combined.csv``, ``per_sequence.csv`` and ``chart.png``.
+report is written: ``summary.md`` (command, versions, table, what each timer covers,
+settings), ``combined.csv``, ``per_sequence.csv`` and ``chart.png``. Standard output gets
+the table alone and the path of ``summary.md``.
 
 **Detector-driven mode** (benchmark ``detector:`` set): the detector runs over the
 sequence's frame folder once; its raw detections are cached as
@@ -61,7 +66,8 @@ from benchmarks.config import BenchmarkConfig, config_hash
 from benchmarks.datasets import Sequence, camera_motions, load_sequences, write_eval_gt, write_eval_tracker
 from benchmarks.evaluate import COMBINED, METRICS, evaluate
 from benchmarks.peers import register_peers
-from benchmarks.report import RunStats, library_versions, markdown_table, report, write_chart, write_csv
+from benchmarks.peers.adapters import LibraryTimed
+from benchmarks.report import TIMERS_TEXT, RunStats, library_versions, markdown_table, report, write_chart, write_csv
 from detectors.files import FileDetections
 from tracker.app.config import load_yaml
 from tracker.app.writers import format_mot_row, mot_rows
@@ -75,8 +81,9 @@ logger = logging.getLogger(__name__)
 
 #: Name of the run's record in the output folder (pairs done, their keys and timings, cached scores).
 MANIFEST = "manifest.json"
-#: Version of the manifest layout; a different one is never resumed from.
-MANIFEST_VERSION = 1
+#: Version of the manifest layout; a different one is never resumed from (2: peers' update
+#: seconds count the library call alone, and the whole update() is recorded as step seconds).
+MANIFEST_VERSION = 2
 #: KITTI tracking result row: frame id type truncated occluded alpha x1 y1 x2 y2 h w l X Y Z rot_y score,
 #: with the 3D fields set to KITTI's "unknown" values.
 _KITTI_ROW = (
@@ -88,7 +95,17 @@ _MOT_RESULT_CLASS = -1
 _HASH_CHUNK = 1 << 20
 _VTRACK_VERSION = library_versions()["vtrack"]
 #: Timing columns of the CSV files (see :class:`benchmarks.report.RunStats`).
-_STAT_COLUMNS = ("frames", "detections", "update_seconds", "update_fps", "dets_per_frame", "detect_seconds", "e2e_fps")
+_STAT_COLUMNS = (
+    "frames",
+    "detections",
+    "update_seconds",
+    "update_fps",
+    "step_seconds",
+    "step_fps",
+    "dets_per_frame",
+    "detect_seconds",
+    "e2e_fps",
+)
 
 
 def default_cache_dir() -> Path:
@@ -293,6 +310,8 @@ def _run_pair(
 ) -> RunStats:
     keep = np.asarray(bench.keep_class_ids, dtype=np.int64)
     motions = camera_motions(bench, seq) if getattr(instance, "supports_camera_motion", False) else None
+    library = instance if isinstance(instance, LibraryTimed) else None
+    library_before = library.library_seconds if library else 0.0
     lines: list[str] = []
     seconds = 0.0
     count = 0
@@ -308,7 +327,8 @@ def _run_pair(
         lines.extend(_result_lines(bench, frame, tracks))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return RunStats(frames=seq.num_frames, detections=count, update_seconds=seconds)
+    update_seconds = library.library_seconds - library_before if library else seconds
+    return RunStats(frames=seq.num_frames, detections=count, update_seconds=update_seconds, step_seconds=seconds)
 
 
 # Output folder and manifest ---------------------------------------------------------------------
@@ -394,7 +414,12 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
     combined, per_sequence, stats = _evaluate_all(bench, options, sequences, manifest)
     _save_manifest(out, manifest)
     markdown, files = _write_report(bench, options, sequences, manifest, combined, per_sequence, stats)
-    report(markdown)
+    rows = [(backend, combined[backend], stats[backend]) for backend in options.trackers]
+    report(
+        f"vtrack bench: {bench.name}\n\n{markdown_table(rows)}\n\n"
+        "update fps: the tracking library's own update call; step fps: the whole update(), adapters included.\n"
+        f"Full report (command, versions, what each timer covers, settings): {files['summary']}"
+    )
     return BenchResult(combined, per_sequence, stats, computed, markdown, files)
 
 
@@ -500,8 +525,9 @@ def _write_report(
         f"{len(sequences)} sequences, {frames} frames; detections: {source}",
         "",
         "Scores: TrackEval (HOTA, DetA, AssA averaged over its 19 thresholds; MOTA, IDF1 in %; IDSW a count), "
-        "combined over the sequences. update fps: frames / seconds inside update(), one thread (for the peer "
-        "backends this includes the adapter's conversion to and from the library's types).",
+        "combined over the sequences.",
+        "",
+        f"Speed: {TIMERS_TEXT}",
         "",
         markdown_table(rows),
         "",
@@ -543,6 +569,8 @@ def _stat_cells(stats: RunStats) -> list[object]:
         stats.detections,
         stats.update_seconds,
         stats.update_fps,
+        stats.step_seconds,
+        stats.step_fps,
         stats.dets_per_frame,
         stats.detect_seconds,
         stats.e2e_fps,

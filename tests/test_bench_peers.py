@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 import tracker
 from benchmarks.peers import PEERS, register_peers
+from benchmarks.peers.adapters import LibraryTimed
 from detectors.files import FileDetections
 from tracker.boxes import iou_matrix
 
@@ -70,3 +72,21 @@ def test_peer_settings_record_library_version_and_defaults() -> None:
     assert all(value != repr(object()) for value in arguments.values())
     with pytest.raises(tracker.ConfigError, match="unknown key 'min_score'"):
         tracker.create("rf-sort", min_score=0.5)
+
+
+@pytest.mark.parametrize("name", ["rf-sort", "boxmot-bytetrack"])
+def test_adapters_time_the_library_call_alone(name: str) -> None:
+    pytest.importorskip("boxmot" if name.startswith("boxmot-") else "trackers")
+    register_peers()
+    detections = FileDetections.from_kitti_csv(RRC)
+    instance = tracker.create(name, frame_rate=RATE)
+    assert isinstance(instance, LibraryTimed) and instance.library_seconds == 0.0
+    whole = 0.0
+    for frame in range(FRAMES):
+        start = time.perf_counter()
+        instance.update(detections[frame], frame / RATE)
+        whole += time.perf_counter() - start
+    # The library's update is timed inside the adapter's update(), which also converts its input and output.
+    assert 0.0 < instance.library_seconds < whole
+    instance.reset()
+    assert instance.library_seconds > 0.0, "a timer of the instance, not of its tracks"

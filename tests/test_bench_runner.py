@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +14,12 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.config import load_benchmark
+from benchmarks.datasets import load_sequences
 from benchmarks.evaluate import METRICS
-from benchmarks.runner import BenchOptions, OutputExistsError, run_benchmark
+from benchmarks.peers.adapters import LibraryTimed
+from benchmarks.runner import BenchOptions, OutputExistsError, _load_file_detections, _run_pair, run_benchmark
+from tracker.base import BaseTracker
+from tracker.types import Detections, Tracks
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -45,16 +50,55 @@ def test_run_writes_results_table_csvs_and_chart(kitti_run: tuple[Path, object])
     assert {int(r[0]) for r in rows} <= set(range(154))
     summary = (out / "summary.md").read_text()
     assert "Command:" in summary and "trackeval 1.3.0" in summary
-    assert "| backend | HOTA | DetA | AssA | MOTA | IDF1 | IDSW | update fps | dets/frame |" in summary
+    assert "| backend | HOTA | DetA | AssA | MOTA | IDF1 | IDSW | update fps | step fps | dets/frame |" in summary
     assert f"| sort | {combined['HOTA']:.3f} |" in summary
+    assert "update fps: frames / seconds inside the tracking library's own update call" in summary
+    assert "step fps: frames / seconds of the whole update() call" in summary
+    # vtrack's own backends are timed around update() itself: both timers are the same one.
+    stats = result.stats["sort"]
+    assert stats.update_seconds == stats.step_seconds and stats.update_fps == stats.step_fps
     with (out / "combined.csv").open() as handle:
         (line,) = list(csv.DictReader(handle))
     assert float(line["HOTA"]) == pytest.approx(combined["HOTA"])
+    assert float(line["update_fps"]) == pytest.approx(stats.update_fps)
+    assert float(line["step_fps"]) == pytest.approx(stats.step_fps)
     with (out / "per_sequence.csv").open() as handle:
         per_sequence = list(csv.DictReader(handle))
     assert [r["sequence"] for r in per_sequence] == list(KITTI_SEQUENCES)
-    assert set(METRICS) <= set(per_sequence[0])
+    assert set(METRICS) | {"update_fps", "step_fps", "update_seconds", "step_seconds"} <= set(per_sequence[0])
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class _WrappedLibrary(BaseTracker):
+    """A backend shaped like a peer adapter: 2 ms of conversion around a library call it reports as 1 ms."""
+
+    LIBRARY_SECONDS = 0.001
+    CONVERSION_SECONDS = 0.002
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.library_seconds = 0.0
+
+    def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
+        time.sleep(self.CONVERSION_SECONDS)
+        self.library_seconds += self.LIBRARY_SECONDS
+        return Tracks.empty()
+
+    def _reset(self) -> None:
+        """Nothing to forget."""
+
+
+def test_update_fps_counts_the_library_call_and_step_fps_the_whole_update(tmp_path: Path) -> None:
+    bench = load_benchmark(CONFIGS / "bench_kitti.yaml")
+    (seq,) = load_sequences(bench, ["0017"])
+    instance = _WrappedLibrary()
+    assert isinstance(instance, LibraryTimed)
+    instance.library_seconds = 5.0  # time before this run is not counted
+    stats = _run_pair(bench, seq, instance, _load_file_detections(bench, seq), tmp_path / "0017.txt")
+    assert stats.frames == 145
+    assert stats.update_seconds == pytest.approx(145 * _WrappedLibrary.LIBRARY_SECONDS)
+    assert stats.step_seconds >= 145 * _WrappedLibrary.CONVERSION_SECONDS
+    assert stats.update_fps > stats.step_fps
 
 
 def test_resume_skips_done_pairs_and_refuses_a_non_empty_out(kitti_run: tuple[Path, object]) -> None:
@@ -113,7 +157,9 @@ def test_cli_main_runs_and_exits_2_on_bad_input(tmp_path: Path, capsys: pytest.C
     assert main(argv) == 2
     assert "output folder is not empty" in capsys.readouterr().err
     assert main([*argv, "--resume"]) == 0
-    assert "| sort |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| sort |" in printed and f"{out / 'summary.md'}" in printed
+    assert '"config"' not in printed, "the settings stay in summary.md, not on the terminal"
     assert main([*argv, "--trackers", "sort,nonexistent", "--exist-ok"]) == 2
     assert "unknown tracker backend(s) nonexistent" in capsys.readouterr().err
 

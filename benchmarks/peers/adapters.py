@@ -19,21 +19,29 @@ record every effective constructor argument in :attr:`PeerTracker.settings`.
 ``age`` and ``hits`` of the reported :class:`tracker.Tracks` are the adapter's own
 bookkeeping: seconds since the library first reported the ID, and the number of
 frames in which it reported it (the libraries do not expose them uniformly).
+
+**Timing.** Every adapter accumulates in :attr:`PeerTracker.library_seconds` the
+wall-clock seconds spent inside the library's own ``update`` call alone; building
+its input (``sv.Detections``, the ``(N, 6)`` array) and turning its output into
+:class:`tracker.Tracks` happen outside that timer. The benchmark harness reports
+these seconds as the peer's ``update fps`` (:class:`LibraryTimed`), so that peers and
+vtrack's own backends are timed on the tracking work alone.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import time
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from tracker.base import BaseTracker
 from tracker.types import Detections, Tracks, TrackState
 
-__all__ = ["BoxmotTracker", "PeerTracker", "RoboflowTracker", "constructor_settings"]
+__all__ = ["BoxmotTracker", "LibraryTimed", "PeerTracker", "RoboflowTracker", "constructor_settings"]
 
 #: boxmot prints an INFO banner with its settings for every new tracker; the benchmark
 #: records those settings itself, so that logger is kept at WARNING.
@@ -73,14 +81,29 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+@runtime_checkable
+class LibraryTimed(Protocol):
+    """A backend that wraps another tracking library and times that library's own update call.
+
+    Attributes:
+        library_seconds: wall-clock seconds (``time.perf_counter``) spent inside the
+            wrapped library's ``update`` since the backend was built, summed over calls;
+            the backend's conversions to and from the library's types are not included.
+    """
+
+    library_seconds: float
+
+
 class PeerTracker(BaseTracker):
-    """Common part of the adapters: timestamp checks (from BaseTracker) and the Tracks bookkeeping.
+    """Common part of the adapters: timestamp checks (from BaseTracker), the Tracks bookkeeping and the timer.
 
     Attributes:
         name: the registered backend name (e.g. ``rf-bytetrack``).
         settings: ``{"library", "version", "class", "arguments"}``: the peer library's
             distribution name and version, the wrapped class and every effective
             constructor argument (see :func:`constructor_settings`).
+        library_seconds: seconds spent inside the library's own ``update`` call (see
+            :class:`LibraryTimed`); :meth:`reset` does not clear it.
     """
 
     def __init__(self, name: str, library: str, tracker_class: type, arguments: dict[str, Any]) -> None:
@@ -95,6 +118,14 @@ class PeerTracker(BaseTracker):
         }
         self._first_seen: dict[int, float] = {}
         self._hits: dict[int, int] = {}
+        self.library_seconds = 0.0
+
+    def _library_update(self, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped tracker's ``update(*args, **kwargs)``, its wall-clock time added to :attr:`library_seconds`."""
+        start = time.perf_counter()
+        result = self._tracker.update(*args, **kwargs)
+        self.library_seconds += time.perf_counter() - start
+        return result
 
     def _tracks(
         self,
@@ -152,7 +183,7 @@ class RoboflowTracker(PeerTracker):
             class_id=detections.class_ids.astype(int),
             data={"det_index": np.arange(count)},
         )
-        result = self._tracker.update(inputs, timestamp=timestamp)
+        result = self._library_update(inputs, timestamp=timestamp)
         keep = np.asarray(result.tracker_id) >= 0
         if not keep.any():
             return self._tracks(np.zeros(0), np.zeros((0, 4)), np.zeros(0), np.zeros(0), np.zeros(0), timestamp)
@@ -188,7 +219,8 @@ class BoxmotTracker(PeerTracker):
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
         rows = np.column_stack([detections.xyxy, detections.scores, detections.class_ids]).astype(np.float32)
-        out = np.asarray(self._tracker.update(rows.reshape(-1, 6), None)).reshape(-1, 8)
+        rows = rows.reshape(-1, 6)
+        out = np.asarray(self._library_update(rows, None)).reshape(-1, 8)
         det_index = out[:, 7].astype(np.int64)
         return self._tracks(
             ids=out[:, 4],
