@@ -47,13 +47,17 @@ def _names(text: str) -> tuple[str, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``vtrack bench`` to ``parser``."""
     parser.add_argument("--benchmark", required=True, type=Path, help="benchmark YAML, e.g. configs/bench_kitti.yaml")
+    import tracker
+    from benchmarks.peers import PEERS
+
+    own = [name for name in tracker.available() if name not in PEERS]
     parser.add_argument(
         "--trackers",
         required=True,
         type=_names,
-        help="comma-separated backends: vtrack's (sort, ...) and the peer backends rf-sort, rf-bytetrack, rf-ocsort, "
-        "boxmot-bytetrack, boxmot-ocsort, boxmot-botsort (pip extra 'peers'); NAME@FILE.yaml runs NAME with the "
-        "config overrides in FILE.yaml, labelled NAME@FILE (ablations)",
+        help=f"comma-separated backends: vtrack's {', '.join(own)} and the peer backends {', '.join(PEERS)} "
+        "(pip extra 'peers'; the boxmot-* ones need boxmot, installed separately); NAME@FILE.yaml runs NAME with "
+        "the config overrides in FILE.yaml, labelled NAME@FILE (ablations)",
     )
     parser.add_argument("--out", required=True, type=Path, help="output folder (must be empty unless --resume)")
     resume = parser.add_mutually_exclusive_group()

@@ -22,6 +22,12 @@ Grid file (YAML)::
         - {}
         - {min_score: 0.3, byte_low_score: 0.1}
 
+Keys are the backend's config fields, as in its settings YAML (``configs/vtrack.yaml``).
+Each grid key lists the values to try: plain values set that key; mappings (the key
+then only names the choice) are sets of coupled overrides tried together. The grid
+is the product of all lists; every candidate is checked against the backend's
+config when the file is loaded, so an unknown key fails before anything runs.
+
 Outputs in ``--out``: ``tuning.md`` (every candidate's HOTA per training fold and on
 all sequences, the choice per fold, the cross-validated figures and the command)
 and ``best.yaml`` (the overrides of the candidate best on all sequences).
@@ -221,9 +227,11 @@ def _markdown(bench: BenchmarkConfig, grid: Grid, outcome: dict[str, Any], comma
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``vtrack tune`` to ``parser``."""
+    """Add the options of ``vtrack tune`` to ``parser``; its help ends with this module's doc (method, grid format)."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.partition("\n")[2].strip().replace("``", "'").replace("::", ":")
     parser.add_argument("--benchmark", required=True, type=Path, help="benchmark YAML, e.g. configs/bench_kitti.yaml")
-    parser.add_argument("--grid", required=True, type=Path, help="grid YAML (backend, base, grid); see the docs")
+    parser.add_argument("--grid", required=True, type=Path, help="grid YAML (backend, base, grid); format below")
     parser.add_argument("--folds", type=int, default=2, help="leave-sequences-out folds (default: 2)")
     parser.add_argument("--out", required=True, type=Path, help="output folder (must not exist or be empty)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+import tracker
 from benchmarks.cli import main
 from benchmarks.config import load_benchmark
 from benchmarks.datasets import load_sequences
 from benchmarks.evaluate import METRICS
+from benchmarks.peers import PEERS
 from benchmarks.peers.adapters import LibraryTimed
 from benchmarks.runner import BenchOptions, OutputExistsError, _load_file_detections, _run_pair, run_benchmark
 from tracker.base import BaseTracker
@@ -193,3 +195,13 @@ def test_detector_driven_mode_caches_detections(tmp_path: Path, caplog: pytest.L
     assert second.combined == first.combined
     assert second.stats["sort"].detect_seconds == stats.detect_seconds
     assert "e2e fps" in second.markdown
+
+
+def test_bench_help_lists_every_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker.app.cli import main as vtrack
+
+    with pytest.raises(SystemExit) as exit_info:
+        vtrack(["bench", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
+    assert all(name in text for name in [*tracker.available(), *PEERS]), text

@@ -54,3 +54,14 @@ def test_tune_picks_per_fold_and_scores_the_held_out_folds(tmp_path):
     # With one sequence per fold, each held-out fold is the other training fold's score.
     assert outcome["held_out"] == pytest.approx([outcome["train"][0][1], outcome["train"][0][0]])
     assert 0 < outcome["cv_hota"] <= 100
+
+
+def test_help_describes_the_grid_format(capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker.app.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "Grid file (YAML):" in text and "backend: vtrack" in text and "dotted keys reach nested configs" in text
+    assert "coupled overrides" in text and "best.yaml" in text
