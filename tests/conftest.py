@@ -1,19 +1,99 @@
-"""Fixtures shared by the test modules: where the repository and the real data live.
+"""Fixtures shared by the test modules, and the markers of the optional extras.
 
 ``shared/`` (real videos, KITTI, MOT17, YOLO weights; read-only) sits next to the
 repository: ``<repo>/../shared``. It is always present where the tests run, so a
 missing folder is a failure, not a skip. Tests read it in place and never copy it.
+
+**Optional extras.** A test that needs an optional dependency carries its marker
+(:data:`EXTRAS`; registered in ``pyproject.toml``), on the test or as the module's
+``pytestmark``; ``@pytest.mark.needs_yolo("cv2")`` narrows the check to the modules
+named. A marked test whose modules are not installed is skipped with the install
+command as the reason. A test module that imports such a module at its top cannot
+even be imported without it: it is skipped as a whole with the same reason instead of
+erroring at collection (only for the modules of :data:`EXTRAS`; any other import error
+stays an error). So after a core-only install (``pip install -e . pytest``) the suite
+runs what the core supports and skips the rest; ``-m "not needs_bench"`` and the like
+deselect explicitly, ``-m "not slow"`` leaves out the runs of whole benchmarks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An optional dependency set: the top-level modules it provides and how to install it."""
+
+    modules: tuple[str, ...]
+    install: str
+
+
+#: Test marker -> the optional extra it stands for.
+EXTRAS = {
+    "needs_yolo": Extra(("ultralytics", "cv2"), "pip install -e '.[yolo]'"),
+    "needs_peers": Extra(("trackers", "boxmot"), "pip install -e '.[peers]' && pip install --no-deps boxmot==25.0.0"),
+    "needs_bench": Extra(("trackeval", "matplotlib", "threadpoolctl"), "pip install -e '.[bench]'"),
+    "needs_ros": Extra(("rosbags",), "pip install -e '.[ros]'"),
+    "needs_torch": Extra(("torch",), "pip install -e '.[lstm]'"),
+}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _skip_reason(marker: str, modules: tuple[str, ...]) -> str | None:
+    """Why a test marked ``marker`` (checking ``modules``) cannot run here, or None when it can."""
+    missing = [module for module in modules if not _installed(module)]
+    if not missing:
+        return None
+    return f"{marker}: {', '.join(missing)} not installed ({EXTRAS[marker].install})"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose ``needs_*`` markers name a module that is not installed.
+
+    The closest marker of each name counts: ``needs_peers("boxmot")`` on a test narrows
+    a module-wide ``needs_peers``.
+    """
+    for name, extra in EXTRAS.items():
+        mark = item.get_closest_marker(name)
+        reason = mark and _skip_reason(name, tuple(mark.args) or extra.modules)
+        if reason:
+            pytest.skip(reason)
+
+
+class _ExtrasModule(pytest.Module):
+    """A test module that is skipped, not a collection error, when its imports miss an optional extra."""
+
+    def collect(self) -> Iterator[Any]:
+        try:
+            self.obj  # noqa: B018  (imports the test module)
+        except self.CollectError as error:
+            cause = error.__cause__
+            if isinstance(cause, ModuleNotFoundError) and cause.name:
+                top = cause.name.partition(".")[0]
+                marker = next((name for name, extra in EXTRAS.items() if top in extra.modules), None)
+                reason = marker and _skip_reason(marker, (top,))
+                if reason:
+                    pytest.skip(f"{self.path.name}: {reason}")
+            raise
+        return super().collect()
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module:
+    """Collect test modules as :class:`_ExtrasModule`."""
+    return _ExtrasModule.from_parent(parent, path=module_path)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from benchmarks.config import load_benchmark
 from benchmarks.datasets import Sequence, load_sequences, write_eval_gt, write_eval_tracker
 from benchmarks.evaluate import COMBINED, EvaluationError, evaluate
 
+pytestmark = pytest.mark.needs_bench
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFIGS = REPO / "configs"

@@ -14,6 +14,8 @@ from benchmarks.peers.adapters import LibraryTimed
 from detectors.files import FileDetections
 from tracker.boxes import iou_matrix
 
+pytestmark = pytest.mark.needs_peers
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RRC = SHARED / "data" / "kitti_tracking" / "training" / "det_02_rrc" / "0000.txt"
 FRAMES = 154
@@ -28,9 +30,9 @@ def _replay(name: str) -> list[tuple[tracker.Detections, tracker.Tracks]]:
     return [(detections[f], instance.update(detections[f], f / RATE)) for f in range(FRAMES)]
 
 
+@pytest.mark.needs_peers("trackers")
 @pytest.mark.parametrize("name", [n for n in PEERS if n.startswith("rf-")])
 def test_roboflow_backends_report_detection_boxes_with_det_index(name: str) -> None:
-    pytest.importorskip("trackers")
     frames = _replay(name)
     reported = 0
     for dets, tracks in frames:
@@ -44,9 +46,9 @@ def test_roboflow_backends_report_detection_boxes_with_det_index(name: str) -> N
     assert len(np.unique(ids)) < reported / 3, "IDs persist over frames"
 
 
+@pytest.mark.needs_peers("boxmot")
 @pytest.mark.parametrize("name", [n for n in PEERS if n.startswith("boxmot-")])
 def test_boxmot_backends_map_tracks_to_their_detections(name: str) -> None:
-    pytest.importorskip("boxmot")
     frames = _replay(name)
     overlaps = []
     for dets, tracks in frames:
@@ -61,8 +63,10 @@ def test_boxmot_backends_map_tracks_to_their_detections(name: str) -> None:
     assert overlap.min() > 0.2 and overlap.mean() > 0.8
 
 
+@pytest.mark.needs_peers("boxmot")
 def test_peer_settings_record_library_version_and_defaults() -> None:
-    boxmot = pytest.importorskip("boxmot")
+    import boxmot
+
     register_peers()
     instance = tracker.create("boxmot-botsort", frame_rate=RATE)
     assert instance.settings["library"] == "boxmot" and instance.settings["version"] == boxmot.__version__
@@ -74,9 +78,14 @@ def test_peer_settings_record_library_version_and_defaults() -> None:
         tracker.create("rf-sort", min_score=0.5)
 
 
-@pytest.mark.parametrize("name", ["rf-sort", "boxmot-bytetrack"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("rf-sort", marks=pytest.mark.needs_peers("trackers")),
+        pytest.param("boxmot-bytetrack", marks=pytest.mark.needs_peers("boxmot")),
+    ],
+)
 def test_adapters_time_the_library_call_alone(name: str) -> None:
-    pytest.importorskip("boxmot" if name.startswith("boxmot-") else "trackers")
     register_peers()
     detections = FileDetections.from_kitti_csv(RRC)
     instance = tracker.create(name, frame_rate=RATE)

@@ -23,6 +23,8 @@ from benchmarks.runner import BenchOptions, OutputExistsError, _load_file_detect
 from tracker.base import BaseTracker
 from tracker.types import Detections, Tracks
 
+pytestmark = pytest.mark.needs_bench
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFIGS = REPO / "configs"
@@ -179,8 +181,8 @@ def test_vtrack_bench_dispatches_here(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (row["first_frame"], row["last_frame"], row["frames"]) == ("264", "525", "262")
 
 
+@pytest.mark.needs_yolo
 def test_detector_driven_mode_caches_detections(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    pytest.importorskip("ultralytics")
     bench = load_benchmark(CONFIGS / "bench_mot17_mini_yolo.yaml")
     options = _options(tmp_path / "run1", sequences=("MOT17-02-FRCNN",), cache_dir=tmp_path / "cache")
     first = run_benchmark(bench, options)

@@ -9,6 +9,8 @@ from benchmarks.config import load_benchmark
 from benchmarks.tune import Grid, candidates, load_grid, tune
 from tracker.config import ConfigError
 
+pytestmark = pytest.mark.needs_bench
+
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 

@@ -26,6 +26,8 @@ from tracker.app.track import parse_classes
 from tracker.config import from_mapping, to_dict
 from tracker.registry import config_class
 
+pytestmark = pytest.mark.needs_yolo
+
 CLIP_FRAMES = 25
 CLIP_FPS = 25.0
 KITTI_FRAMES = 10

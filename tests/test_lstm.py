@@ -58,8 +58,10 @@ def kitti_states(model: LstmMotion, n_frames: int):
     return state
 
 
+@pytest.mark.needs_torch
 def test_numpy_inference_matches_torch():
-    torch = pytest.importorskip("torch")
+    import torch
+
     from tracker.motion.lstm_train import _build_network, _export, _left_aligned, _network_forward
 
     config = load_config(None, {"window": 6, "hidden": 16, "head_hidden": 8})
@@ -153,8 +155,8 @@ def test_shipped_weights_beat_constant_velocity_on_a_held_out_sequence(model):
     assert lstm["iou"].mean() > cv["iou"].mean()
 
 
+@pytest.mark.needs_torch
 def test_training_runs_end_to_end_deterministically_and_lowers_the_loss(tmp_path):
-    pytest.importorskip("torch")
     (tmp_path / "train.yaml").write_text(
         json.dumps(
             {

@@ -107,8 +107,10 @@ def test_camera_motion_is_rejected_by_shape():
         t.update(Detections.empty(), 0.0, camera_motion=np.eye(3))
 
 
+@pytest.mark.needs_yolo("cv2")
 def test_estimator_recovers_a_known_shift_of_a_real_frame():
-    cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the yolo extra")
+    import cv2
+
     from tracker.camera_motion import CameraMotionConfig, CameraMotionEstimator
 
     frame = cv2.imread(str(SHARED / "data" / "videos" / "kitti_raw_2011_09_26" / "0000000010.png"))
@@ -120,9 +122,11 @@ def test_estimator_recovers_a_known_shift_of_a_real_frame():
         np.testing.assert_allclose(estimator(moved), shift, atol=0.05)
 
 
+@pytest.mark.needs_yolo("cv2")
 def test_estimator_sees_no_zoom_when_a_dashcam_drives_straight():
     """Frames 30-60 of a highway clip: the car drives forward; the similarity model reads that as zoom."""
-    cv2 = pytest.importorskip("cv2", reason="OpenCV comes with the yolo extra")
+    import cv2
+
     from tracker.camera_motion import CameraMotionConfig, CameraMotionEstimator
 
     capture = cv2.VideoCapture(str(SHARED / "data" / "videos" / "test_small2.mp4"))

@@ -46,6 +46,8 @@ from tracker.ros2.convert import (
 from tracker.ros2.images import ImageError, image_to_bgr
 from tracker.ros2.node import TrackingHandler
 
+pytestmark = [pytest.mark.needs_ros, pytest.mark.needs_yolo]
+
 CLIP_FRAMES = 8
 IMGSZ = "320"
 TOPIC = "/camera/image_raw"

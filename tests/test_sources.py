@@ -17,6 +17,8 @@ from tracker.app.sources import (
     open_source,
 )
 
+pytestmark = pytest.mark.needs_yolo("cv2")
+
 CLIP_FRAMES = 100  # frames that decode from test_small2.mp4 (its header announces 116)
 CLIP_HEADER_FRAMES = 116
 CLIP_FPS = 25.0

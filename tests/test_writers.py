@@ -13,6 +13,8 @@ from tracker import Tracks, TrackState
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter, track_color
 from tracker.app.writers import JsonlWriter, MotRow, MotWriter, format_mot_row, mot_rows, read_mot, write_mot
 
+pytestmark = pytest.mark.needs_yolo("cv2")
+
 
 def _tracks(ids, xyxy, scores=None, class_ids=None, det_index=None, state=None) -> Tracks:
     n = len(ids)

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import yaml
@@ -35,8 +36,7 @@ from tracker import ConfigError, Detections
 from tracker.boxes import iou_matrix
 from tracker.config import from_mapping
 
-pytest.importorskip("ultralytics", reason="YOLODetector needs the 'yolo' extra (ultralytics)")
-cv2 = pytest.importorskip("cv2", reason="reading the KITTI frames needs opencv")
+pytestmark = pytest.mark.needs_yolo
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
