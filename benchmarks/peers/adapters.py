@@ -18,7 +18,10 @@ record every effective constructor argument in :attr:`PeerTracker.settings`.
 
 ``age`` and ``hits`` of the reported :class:`tracker.Tracks` are the adapter's own
 bookkeeping: seconds since the library first reported the ID, and the number of
-frames in which it reported it (the libraries do not expose them uniformly).
+frames in which it reported it (the libraries do not expose them uniformly). The
+libraries restart their ID counters on ``reset()``; the adapters add an offset to the
+IDs after a reset, so that, as the :class:`tracker.Tracker` protocol requires, an
+instance never reports an ID twice for different tracks.
 
 **Timing.** Every adapter accumulates in :attr:`PeerTracker.library_seconds` the
 wall-clock seconds spent inside the library's own ``update`` call alone; building
@@ -118,6 +121,8 @@ class PeerTracker(BaseTracker):
         }
         self._first_seen: dict[int, float] = {}
         self._hits: dict[int, int] = {}
+        self._id_offset = 0
+        self._last_id = -1
         self.library_seconds = 0.0
 
     def _library_update(self, *args: Any, **kwargs: Any) -> Any:
@@ -136,7 +141,9 @@ class PeerTracker(BaseTracker):
         det_index: np.ndarray,
         timestamp: float,
     ) -> Tracks:
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = np.asarray(ids, dtype=np.int64) + self._id_offset
+        if len(ids):
+            self._last_id = max(self._last_id, int(ids.max()))
         for track_id in ids.tolist():
             self._first_seen.setdefault(track_id, timestamp)
             self._hits[track_id] = self._hits.get(track_id, 0) + 1
@@ -155,6 +162,7 @@ class PeerTracker(BaseTracker):
         self._tracker.reset()
         self._first_seen.clear()
         self._hits.clear()
+        self._id_offset = self._last_id + 1
 
 
 class RoboflowTracker(PeerTracker):
@@ -210,7 +218,9 @@ class BoxmotTracker(PeerTracker):
     frames, so appearance (ReID) and camera-motion compensation must be off.
     boxmot counts time in frames (its ``variable_dt`` default is off), so the
     timestamps only serve the adapter's checks and ``age``. Reported boxes are the
-    library's; ``det_index`` is its ``det_ind`` column.
+    library's; ``det_index`` is its ``det_ind`` column, and the score is that
+    detection's (as vtrack's backends report it; BoostTrack-style trackers return a
+    boosted confidence instead).
     """
 
     def __init__(self, name: str, tracker_class: type, arguments: dict[str, Any]) -> None:
@@ -222,10 +232,13 @@ class BoxmotTracker(PeerTracker):
         rows = rows.reshape(-1, 6)
         out = np.asarray(self._library_update(rows, None)).reshape(-1, 8)
         det_index = out[:, 7].astype(np.int64)
+        scores = out[:, 5].astype(np.float32)
+        matched = det_index >= 0
+        scores[matched] = detections.scores[det_index[matched]]
         return self._tracks(
             ids=out[:, 4],
             xyxy=out[:, :4],
-            scores=out[:, 5],
+            scores=scores,
             class_ids=np.rint(out[:, 6]),
             det_index=det_index,
             timestamp=timestamp,
