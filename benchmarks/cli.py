@@ -45,12 +45,12 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``vtrack bench`` to ``parser``."""
-    parser.add_argument("--benchmark", required=True, type=Path, help="benchmark YAML, e.g. configs/bench_kitti.yaml")
+    """Add the options of ``vtrack bench`` to ``parser``; the backends listed come from the registry and PEERS."""
     import tracker
     from benchmarks.peers import PEERS
 
     own = [name for name in tracker.available() if name not in PEERS]
+    parser.add_argument("--benchmark", required=True, type=Path, help="benchmark YAML, e.g. configs/bench_kitti.yaml")
     parser.add_argument(
         "--trackers",
         required=True,
