@@ -1,7 +1,7 @@
 """Training the LSTM motion model (:mod:`tracker.motion.lstm`) on ground-truth trajectories.
 
 ``vtrack train-motion --config configs/train_motion.yaml --out DIR`` (or
-``python -m tracker.motion.lstm_train ...``) writes ``DIR/lstm_motion.npz`` (the
+``python -m benchmarks.motion.train ...``) writes ``DIR/lstm_motion.npz`` (the
 weights, with the training record in their metadata) and ``DIR/train_log.json``.
 
 **Data.** Trajectories come from ground truth: KITTI tracking ``label_02`` (Car, Van,
@@ -636,8 +636,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tracker.motion.lstm_train --config ... --out ...``."""
-    parser = argparse.ArgumentParser(prog="python -m tracker.motion.lstm_train", description=__doc__.splitlines()[0])
+    """``python -m benchmarks.motion.train --config ... --out ...``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.motion.train", description=__doc__.splitlines()[0])
     add_arguments(parser)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return run(parser.parse_args(argv))

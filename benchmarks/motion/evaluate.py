@@ -1,6 +1,6 @@
 """Box-prediction evaluation of motion models on held-out sequences, and the LSTM's inference cost.
 
-``python -m tracker.motion.lstm_eval --config configs/train_motion.yaml --weights F0.npz F1.npz``
+``python -m benchmarks.motion.evaluate --config configs/train_motion.yaml --weights F0.npz F1.npz``
 replays every held-out sequence of every fold (fold ``i`` with the weights trained
 without it) through three motion models behind the same seam:
 
@@ -40,11 +40,11 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from benchmarks.motion.train import TrainMotionConfig, Trajectory, load_config, load_trajectories
 from tracker.boxes import iou_matrix
 from tracker.motion.base import MotionModel, MotionState
 from tracker.motion.kalman import KalmanMotion
 from tracker.motion.lstm import ConstantVelocityMotion, LstmMotion, LstmMotionConfig, LstmWeights
-from tracker.motion.lstm_train import TrainMotionConfig, Trajectory, load_config, load_trajectories
 
 __all__ = [
     "EvalSettings",
@@ -354,7 +354,7 @@ def time_inference(weights: LstmWeights, settings: EvalSettings, seed: int) -> d
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: the fold evaluation (``--weights``) and/or the inference timing (``--timing``)."""
-    parser = argparse.ArgumentParser(prog="python -m tracker.motion.lstm_eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.motion.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, help="training YAML (folds, data_root)")
     parser.add_argument("--weights", type=Path, nargs="*", default=[], help="one weights file per fold, in fold order")
     parser.add_argument("--kinds", nargs="+", default=["gt", "det"], choices=["gt", "det"], help="observation kinds")
