@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 import tracker
-from benchmarks.motion.evaluate import Observations, detection_observations, evaluate_sequence, read_mot_det
+from benchmarks.motion.evaluate import Observations, detection_boxes, detection_observations, evaluate_sequence
 from benchmarks.motion.train import load_config, load_kitti, load_trajectories, main
 from tracker import Detections
 from tracker.app.cli import main as vtrack
 from tracker.config import ConfigError
+from tracker.formats import read_mot_detections
 from tracker.motion.kalman import KalmanMotion
 from tracker.motion.lstm import (
     DEFAULT_WEIGHTS,
@@ -146,7 +147,9 @@ def test_shipped_weights_beat_constant_velocity_on_a_held_out_sequence(model):
     record = model.weights.metadata
     assert "mot17/09" in record["validation_sequences"] and "mot17/09" not in record["train_sequences"]
     tracks = load_trajectories(load_config(None, {"data_root": str(SHARED)}), (), ("09",))
-    obs = detection_observations(tracks, read_mot_det(SHARED / "MOT17/train/MOT17-09-FRCNN/det/det.txt"), 0.5)
+    obs = detection_observations(
+        tracks, detection_boxes(read_mot_detections(SHARED / "MOT17/train/MOT17-09-FRCNN/det/det.txt")), 0.5
+    )
     lstm = evaluate_sequence(model, obs, max_gap=1)
     cv = evaluate_sequence(ConstantVelocityMotion(model.window), obs, max_gap=1)
     assert len(lstm["gap"]) == len(cv["gap"]) > 1000

@@ -134,6 +134,16 @@ def test_frame_sources_share_the_interface_module() -> None:
     assert set(graph["tracker.frames"]) == set()
 
 
+def test_the_format_readers_depend_on_nothing_of_the_app_or_the_benchmarks() -> None:
+    graph = import_graph(REPO, PACKAGES)
+    readers = [name for name in graph if name.startswith("tracker.formats")]
+    assert len(readers) >= 4
+    for name in readers:
+        assert all(t == "tracker.boxes" or t.startswith("tracker.formats") for t in graph[name]), (name, graph[name])
+    users = ("detectors.files", "benchmarks.datasets", "benchmarks.motion.train", "tracker.app.sources")
+    assert all("tracker.formats" in graph[user] for user in users)
+
+
 def test_the_scan_finds_a_circle_closed_inside_a_function(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)

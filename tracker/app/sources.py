@@ -43,7 +43,6 @@ decoded are valid, and many containers announce an approximate count.
 
 from __future__ import annotations
 
-import configparser
 import logging
 import math
 import re
@@ -54,6 +53,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tracker.formats import FormatError, SeqInfo, read_seqinfo
 from tracker.frames import Frame, FrameSource, SourceConfig, SourceError
 
 __all__ = [
@@ -159,25 +159,11 @@ def _natural_key(path: Path) -> list[str | int]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
 
-def _read_seqinfo(path: Path) -> tuple[str, float | None]:
-    """``(imDir, frameRate)`` from a MOTChallenge ``seqinfo.ini`` (defaults ``img1``, None)."""
-    parser = configparser.ConfigParser()
+def _read_seqinfo(path: Path) -> SeqInfo:
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as error:
-        raise SourceError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
-    section = parser["Sequence"] if parser.has_section("Sequence") else parser[parser.default_section]
-    image_dir = section.get("imDir", _MOT_IMAGE_DIR)
-    rate = section.get("frameRate")
-    if rate is None:
-        return image_dir, None
-    try:
-        fps = float(rate)
-    except ValueError:
-        raise SourceError(f"{path}: frameRate must be a number of frames per second, got {rate!r}") from None
-    if not (math.isfinite(fps) and fps > 0):
-        raise SourceError(f"{path}: frameRate must be positive, got {rate!r}")
-    return image_dir, fps
+        return read_seqinfo(path)
+    except (FormatError, OSError) as error:
+        raise SourceError(str(error)) from None
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -204,10 +190,10 @@ class FolderSource(FrameSource):
         image_dir, seqinfo_fps = path, None
         seqinfo = path / _SEQINFO
         if seqinfo.is_file():
-            dir_name, seqinfo_fps = _read_seqinfo(seqinfo)
-            image_dir = path / dir_name
+            info = _read_seqinfo(seqinfo)
+            image_dir, seqinfo_fps = path / info.image_dir, info.frame_rate
             if not image_dir.is_dir():
-                raise SourceError(f"{seqinfo}: imDir '{dir_name}' is not a folder next to it")
+                raise SourceError(f"{seqinfo}: imDir '{info.image_dir}' is not a folder next to it")
         elif (path / _MOT_IMAGE_DIR).is_dir():
             image_dir = path / _MOT_IMAGE_DIR
         self.files = sorted(
