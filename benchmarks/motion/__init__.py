@@ -9,4 +9,7 @@ tracking never imports this package. Modules:
 - :mod:`benchmarks.motion.evaluate`: box-prediction error of constant velocity, the Kalman
   filter and the LSTM on held-out sequences, and the LSTM's inference cost
   (``python -m benchmarks.motion.evaluate``).
+
+Both read KITTI labels, MOT17 ground truth, ``seqinfo.ini`` and the public detections
+through :mod:`tracker.formats`.
 """
