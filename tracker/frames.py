@@ -42,7 +42,7 @@ class Frame(NamedTuple):
             message's header and receive time) for a rosbag2; None for other sources.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # the stream position; shadows tuple.index, as it always has
     timestamp: float
     image: np.ndarray
     info: Any = None
