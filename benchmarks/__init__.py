@@ -15,6 +15,8 @@ Modules:
 - :mod:`benchmarks.peers`: roboflow ``trackers`` and ``boxmot`` trackers as optional
   backends (``rf-sort``, ``rf-bytetrack``, ``rf-ocsort``, ``boxmot-bytetrack``,
   ``boxmot-ocsort``, ``boxmot-botsort``);
+- :mod:`benchmarks.motion`: training and evaluation of the LSTM motion model
+  (``vtrack train-motion``);
 - :mod:`benchmarks.cli`: the command line (``vtrack bench``, ``python -m benchmarks.cli``).
 
 Example::

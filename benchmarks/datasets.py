@@ -32,14 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.config import BenchmarkConfig
-from detectors.files import KITTI_FIRST_FRAME, MOT_FIRST_FRAME
 from tracker.camera_motion import affine_from_rotation
+from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, FormatError, read_seqinfo
 
 __all__ = [
     "DatasetError",
     "Sequence",
     "load_sequences",
-    "read_seqinfo",
     "write_eval_gt",
     "write_eval_tracker",
 ]
@@ -93,40 +92,6 @@ class Sequence:
     def timestamp(self, frame: int) -> float:
         """Capture time in seconds of ``frame``: 0-based frame index divided by the frame rate."""
         return (frame - self.base_frame) / self.frame_rate
-
-
-def read_seqinfo(path: Path) -> dict[str, str]:
-    """The ``[Sequence]`` section of a MOTChallenge ``seqinfo.ini``.
-
-    Raises:
-        DatasetError: the file is missing, is not an INI file, lacks ``[Sequence]`` or
-            lacks ``seqLength``/``frameRate`` (the message names the file).
-    """
-    if not path.is_file():
-        raise DatasetError(f"{path}: seqinfo.ini not found")
-    parser = configparser.ConfigParser()
-    parser.optionxform = str
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except configparser.Error as error:
-        raise DatasetError(f"{path}: not a valid seqinfo.ini: {str(error).splitlines()[0]}") from None
-    if not parser.has_section("Sequence"):
-        raise DatasetError(f"{path}: no [Sequence] section")
-    info = dict(parser["Sequence"])
-    for key in ("seqLength", "frameRate"):
-        if key not in info:
-            raise DatasetError(f"{path}: [Sequence] has no {key}")
-    return info
-
-
-def _positive(path: Path, key: str, value: str, kind: type) -> float:
-    try:
-        number = kind(value)
-    except ValueError:
-        raise DatasetError(f"{path}: {key} must be a number, got {value!r}") from None
-    if number <= 0:
-        raise DatasetError(f"{path}: {key} must be positive, got {value!r}")
-    return number
 
 
 def _read_kitti_seqmap(path: Path) -> dict[str, tuple[int, int]]:
@@ -211,7 +176,8 @@ def _sequence(bench: BenchmarkConfig, name: str, kitti_map: dict[str, tuple[int,
     gt_path = bench.path(bench.gt, name)
     if not gt_path.is_file():
         raise DatasetError(f"{gt_path}: ground truth of sequence {name} not found")
-    seqinfo: dict[str, str] = {}
+    seqinfo: tuple[tuple[str, str], ...] = ()
+    image_dir_name = "img1"
     if bench.format == "kitti":
         base = KITTI_FIRST_FRAME
         if name not in kitti_map:
@@ -221,13 +187,20 @@ def _sequence(bench: BenchmarkConfig, name: str, kitti_map: dict[str, tuple[int,
     else:
         base = MOT_FIRST_FRAME
         seqinfo_path = bench.path(bench.seqinfo, name)
-        seqinfo = read_seqinfo(seqinfo_path)
-        length = int(_positive(seqinfo_path, "seqLength", seqinfo["seqLength"], int))
-        first, last = base, base + length - 1
-        frame_rate = bench.frame_rate or _positive(seqinfo_path, "frameRate", seqinfo["frameRate"], float)
+        if not seqinfo_path.is_file():
+            raise DatasetError(f"{seqinfo_path}: seqinfo.ini not found")
+        try:
+            info = read_seqinfo(seqinfo_path)
+            if info.length is None or info.frame_rate is None:
+                raise info.missing("seqLength" if info.length is None else "frameRate")
+        except FormatError as error:
+            raise DatasetError(str(error)) from None
+        first, last = base, base + info.length - 1
+        frame_rate = bench.frame_rate or info.frame_rate
+        seqinfo, image_dir_name = info.entries, info.image_dir
     image_dir = None
     if bench.detector is not None:
-        template = bench.images or "{seq}/" + seqinfo.get("imDir", "img1")
+        template = bench.images or "{seq}/" + image_dir_name
         image_dir = bench.path(template, name)
     if bench.frame_range == "val_half":
         first, last = _val_half(first, last)
@@ -247,7 +220,7 @@ def _sequence(bench: BenchmarkConfig, name: str, kitti_map: dict[str, tuple[int,
         gt_path=gt_path,
         detections_path=detections_path,
         image_dir=image_dir,
-        seqinfo=tuple(seqinfo.items()),
+        seqinfo=seqinfo,
     )
 
 

@@ -1,42 +1,31 @@
 """Replay precomputed detections from text files, frame by frame: :class:`FileDetections`.
 
-Public benchmark detections come as text files, one row per detection. Three
-layouts are read (columns are comma-separated; blank lines are skipped):
+Public benchmark detections come as text files, one row per detection, read by the
+readers of :mod:`tracker.formats` (which check every row and name ``file:line`` in
+errors). Three formats:
 
-- **MOTChallenge** ``det.txt`` (:meth:`FileDetections.from_mot`):
-  ``frame,id,left,top,width,height,score[,...]`` with 1-based frames, rows in any
-  order, boxes as ``tlwh`` pixels. ``id`` is ignored (``-1`` in public detections);
-  columns after the score (``x,y,z`` or a class) are ignored. Format: Milan et al.,
-  "MOT16: A Benchmark for Multi-Object Tracking", 2016, and the MOTChallenge
-  ``det.txt`` files.
-- **KITTI-style CSV** (:meth:`FileDetections.from_kitti_csv`), 0-based frames,
-  ``xyxy`` pixels, in one of three variants told apart by the column count:
+- **MOTChallenge** ``det.txt`` (:meth:`FileDetections.from_mot`,
+  :func:`tracker.formats.read_mot_detections`): ``frame,id,left,top,width,height,score[,...]``,
+  1-based frames, ``tlwh`` pixel boxes. Every detection gets one class (the file has none).
+- **KITTI-style CSV** (:meth:`FileDetections.from_kitti_csv`, :func:`tracker.formats.read_kitti_csv`),
+  0-based frames, ``xyxy`` pixels: RRC ``frame,x1,y1,x2,y2,score``; the same with a
+  trailing ``class_id`` (the format :meth:`FileDetections.to_csv` writes, the detector
+  cache of ``vtrack bench``); PointRCNN ``frame,type,x1,y1,x2,y2,score,...`` (15 columns)
+  whose ``score`` is a **raw logit** (any real number, often negative). The loader maps
+  a logit through the logistic sigmoid ``1 / (1 + exp(-score))`` so that every file yields
+  scores in ``(0, 1)`` and one ``min_score`` or ByteTrack-style threshold means the same
+  thing for all detection sources. The sigmoid is monotonic, so rankings are unchanged;
+  the raw logit ``s`` is recovered as ``log(p / (1 - p))``.
+- **KITTI tracking labels** (:meth:`FileDetections.from_kitti_label`,
+  :func:`tracker.formats.read_kitti_labels`): the ground truth of ``label_02`` or a
+  tracker's KITTI output; rows whose ``type`` is not selected are skipped; a missing
+  score column counts as score 1.
 
-  - 6 columns ``frame,x1,y1,x2,y2,score``: the RRC detections of KITTI tracking
-    (Ren et al., "Accurate Single Stage Detector Using Recurrent Rolling
-    Convolution", CVPR 2017) as distributed with AB3DMOT / DeepFusionMOT;
-  - 7 columns ``frame,x1,y1,x2,y2,score,class_id``: the same plus the class, the
-    format :meth:`FileDetections.to_csv` writes (the detector cache of ``vtrack bench``);
-  - 15 columns ``frame,type,x1,y1,x2,y2,score,h,w,l,x,y,z,rot_y,alpha``: PointRCNN
-    (Shi et al., CVPR 2019) LiDAR detections projected to the image, as
-    distributed with AB3DMOT. Their ``score`` is a **raw logit** (any real number,
-    often negative); the loader maps it through the logistic sigmoid
-    ``1 / (1 + exp(-score))`` so that every file yields scores in ``(0, 1)`` and
-    one ``min_score`` or ByteTrack-style threshold means the same thing for all
-    detection sources. The sigmoid is monotonic, so rankings are unchanged; the
-    raw logit ``s`` is recovered as ``log(p / (1 - p))``.
-- **KITTI tracking labels** (:meth:`FileDetections.from_kitti_label`):
-  ``frame track_id type truncated occluded alpha x1 y1 x2 y2 h w l X Y Z rot_y [score]``,
-  space-separated, 0-based frames (the ground truth of ``label_02`` or a tracker's
-  KITTI output; Geiger et al., "Are we ready for Autonomous Driving? The KITTI
-  Vision Benchmark Suite", CVPR 2012). Rows whose ``type`` is not selected are
-  skipped; a missing score column counts as score 1.
-
-**Errors.** Every malformed row raises :class:`DetectionFileError` naming the file
-and the 1-based line number: a wrong column count, a field that is not a number,
-NaN or infinite values, a negative width or height (``tlwh``) or an inverted box
-(``x2 < x1`` or ``y2 < y1``), a non-integer frame number, or a frame number
-below the format's first frame.
+**Errors.** Every malformed row raises :class:`DetectionFileError` (which is
+:class:`tracker.formats.FormatError`, a ``ValueError``) naming the file and the 1-based
+line number: a wrong column count, a field that is not a number, NaN or infinite values,
+a negative width or height (``tlwh``) or an inverted box (``x2 < x1`` or ``y2 < y1``), a
+non-integer frame number, or a frame number below the format's first frame.
 
 **No detections vs. a mistake.** A file that exists but holds no rows (zero
 bytes or only blank lines) is a valid sequence in which the detector found
@@ -48,75 +37,25 @@ a path can never be mistaken for "no detections".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from tracker.formats import (
+    POINTRCNN,
+    FormatError,
+    group_rows,
+    read_kitti_csv,
+    read_kitti_labels,
+    read_mot_detections,
+)
 from tracker.types import Detections
 
 __all__ = ["DetectionFileError", "FileDetections"]
 
-#: First frame number of each layout (MOTChallenge counts from 1, KITTI from 0).
-MOT_FIRST_FRAME = 1
-KITTI_FIRST_FRAME = 0
-
-#: Column counts of the KITTI-style CSV variants.
-_CSV_PLAIN = 6
-_CSV_WITH_CLASS = 7
-_CSV_POINTRCNN = 15
-#: Columns of a MOTChallenge detection row up to and including the score.
-_MOT_MIN_COLUMNS = 7
-#: Columns of a KITTI tracking label row, without and with the score column.
-_LABEL_COLUMNS = 17
-_LABEL_COLUMNS_SCORED = 18
-
-
-class DetectionFileError(ValueError):
-    """A detection file has a malformed row; the message starts with ``path:line:``."""
-
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
-        self.path = path
-        self.line = line
-
-
-def _read_rows(path: Path, separator: str | None) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(1-based line number, fields)`` for every non-blank line of ``path``."""
-    if not path.is_file():
-        raise FileNotFoundError(f"detection file not found: {path}")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            stripped = line.strip()
-            if stripped:
-                fields = stripped.split(separator)
-                yield number, [field.strip() for field in fields]
-
-
-def _to_float(path: Path, line: int, fields: list[str], names: tuple[str, ...]) -> list[float]:
-    values = []
-    for name, field in zip(names, fields[: len(names)], strict=True):
-        try:
-            value = float(field)
-        except ValueError:
-            raise DetectionFileError(path, line, f"column '{name}' is not a number: {field!r}") from None
-        if not math.isfinite(value):
-            raise DetectionFileError(path, line, f"column '{name}' is not finite: {field!r}")
-        values.append(value)
-    return values
-
-
-def _frame_number(path: Path, line: int, value: float, first_frame: int) -> int:
-    if value != int(value):
-        raise DetectionFileError(path, line, f"frame number is not a whole number: {value}")
-    if value < first_frame:
-        raise DetectionFileError(path, line, f"frame number {int(value)} is below the first frame {first_frame}")
-    return int(value)
-
-
-def _check_xyxy(path: Path, line: int, x1: float, y1: float, x2: float, y2: float) -> None:
-    if x2 < x1 or y2 < y1:
-        raise DetectionFileError(path, line, f"box is inverted (need x1 <= x2 and y1 <= y2): {[x1, y1, x2, y2]}")
+#: The error of a malformed detection file: :class:`tracker.formats.FormatError`, whose
+#: message starts with ``path:line:`` (the name this module has always raised it under).
+DetectionFileError = FormatError
 
 
 def _sigmoid(logit: float) -> float:
@@ -159,22 +98,9 @@ class FileDetections:
             FileNotFoundError: ``path`` does not exist.
             DetectionFileError: a malformed row (see the module doc), naming file and line.
         """
-        path = Path(path)
-        names = ("frame", "id", "left", "top", "width", "height", "score")
-        rows: dict[int, list[tuple[float, float, float, float, float]]] = {}
-        for line, fields in _read_rows(path, ","):
-            if len(fields) < _MOT_MIN_COLUMNS:
-                raise DetectionFileError(
-                    path,
-                    line,
-                    f"expected at least {_MOT_MIN_COLUMNS} columns (frame,id,x,y,w,h,score), got {len(fields)}",
-                )
-            frame, _, left, top, width, height, score = _to_float(path, line, fields, names)
-            frame_number = _frame_number(path, line, frame, MOT_FIRST_FRAME)
-            if width < 0 or height < 0:
-                raise DetectionFileError(path, line, f"negative width or height: w={width}, h={height}")
-            rows.setdefault(frame_number, []).append((left, top, left + width, top + height, score))
-        return cls(_group(rows, class_id), source=str(path))
+        rows = read_mot_detections(path)
+        classes = np.full(len(rows.frames), class_id, dtype=np.int64)
+        return cls(_per_frame(rows.frames, rows.xyxy, rows.scores, classes), source=str(path))
 
     @classmethod
     def from_kitti_csv(cls, path: str | Path, class_id: int = 2) -> FileDetections:
@@ -193,38 +119,14 @@ class FileDetections:
             FileNotFoundError: ``path`` does not exist.
             DetectionFileError: a malformed row, naming file and line.
         """
-        path = Path(path)
-        rows: dict[int, list[tuple[float, float, float, float, float]]] = {}
-        classes: dict[int, list[int]] = {}
-        columns: int | None = None
-        for line, fields in _read_rows(path, ","):
-            if columns is None:
-                if len(fields) not in (_CSV_PLAIN, _CSV_WITH_CLASS, _CSV_POINTRCNN):
-                    raise DetectionFileError(
-                        path,
-                        line,
-                        f"expected {_CSV_PLAIN} (frame,x1,y1,x2,y2,score), {_CSV_WITH_CLASS} "
-                        f"(... ,class_id) or {_CSV_POINTRCNN} (PointRCNN) columns, got {len(fields)}",
-                    )
-                columns = len(fields)
-            elif len(fields) != columns:
-                raise DetectionFileError(
-                    path, line, f"expected {columns} columns like the first row, got {len(fields)}"
-                )
-            if columns == _CSV_POINTRCNN:
-                names = ("frame", "type", "x1", "y1", "x2", "y2", "score")
-                frame, _, x1, y1, x2, y2, logit = _to_float(path, line, fields[:7], names)
-                score, row_class = _sigmoid(logit), class_id
-            else:
-                names = ("frame", "x1", "y1", "x2", "y2", "score", "class_id")[:columns]
-                values = _to_float(path, line, fields, names)
-                frame, x1, y1, x2, y2, score = values[:6]
-                row_class = class_id if columns == _CSV_PLAIN else _class_number(path, line, values[6])
-            frame_number = _frame_number(path, line, frame, KITTI_FIRST_FRAME)
-            _check_xyxy(path, line, x1, y1, x2, y2)
-            rows.setdefault(frame_number, []).append((x1, y1, x2, y2, score))
-            classes.setdefault(frame_number, []).append(row_class)
-        return cls(_group(rows, class_id, classes), source=str(path))
+        rows = read_kitti_csv(path)
+        scores = rows.scores
+        if rows.layout == POINTRCNN:
+            scores = np.array([_sigmoid(logit) for logit in scores.tolist()], dtype=np.float64)
+        classes = rows.class_ids
+        if classes is None:
+            classes = np.full(len(rows.frames), class_id, dtype=np.int64)
+        return cls(_per_frame(rows.frames, rows.xyxy, scores, classes), source=str(path))
 
     @classmethod
     def from_kitti_label(cls, path: str | Path, types: tuple[str, ...] = ("Car",), class_id: int = 2) -> FileDetections:
@@ -239,27 +141,14 @@ class FileDetections:
 
         Raises:
             FileNotFoundError: ``path`` does not exist.
-            DetectionFileError: a malformed row, naming file and line.
+            DetectionFileError: a malformed row, naming file and line (every row is
+                checked, also those of types not kept).
         """
-        path = Path(path)
+        rows = read_kitti_labels(path)
         wanted = {name.lower() for name in types}
-        names = ("frame", "track_id", "type", "truncated", "occluded", "alpha", "x1", "y1", "x2", "y2")
-        rows: dict[int, list[tuple[float, float, float, float, float]]] = {}
-        for line, fields in _read_rows(path, None):
-            if len(fields) not in (_LABEL_COLUMNS, _LABEL_COLUMNS_SCORED):
-                raise DetectionFileError(
-                    path, line, f"expected {_LABEL_COLUMNS} or {_LABEL_COLUMNS_SCORED} columns, got {len(fields)}"
-                )
-            numeric = [fields[0], *fields[6:10]]
-            frame, x1, y1, x2, y2 = _to_float(path, line, numeric, (names[0], *names[6:10]))
-            score = 1.0
-            if len(fields) == _LABEL_COLUMNS_SCORED:
-                (score,) = _to_float(path, line, fields[17:], ("score",))
-            frame_number = _frame_number(path, line, frame, KITTI_FIRST_FRAME)
-            _check_xyxy(path, line, x1, y1, x2, y2)
-            if fields[2].lower() in wanted:
-                rows.setdefault(frame_number, []).append((x1, y1, x2, y2, score))
-        return cls(_group(rows, class_id), source=str(path))
+        keep = np.array([kind.lower() in wanted for kind in rows.types.tolist()], dtype=bool)
+        classes = np.full(int(keep.sum()), class_id, dtype=np.int64)
+        return cls(_per_frame(rows.frames[keep], rows.xyxy[keep], rows.scores[keep], classes), source=str(path))
 
     # Writing ------------------------------------------------------------------------------------
 
@@ -307,20 +196,6 @@ class FileDetections:
         return f"FileDetections({self.source!r}, frames={len(self)}, detections={self.num_detections})"
 
 
-def _class_number(path: Path, line: int, value: float) -> int:
-    if value != int(value):
-        raise DetectionFileError(path, line, f"class_id is not a whole number: {value}")
-    return int(value)
-
-
-def _group(
-    rows: dict[int, list[tuple[float, float, float, float, float]]],
-    class_id: int,
-    classes: dict[int, list[int]] | None = None,
-) -> dict[int, Detections]:
-    frames = {}
-    for frame, values in rows.items():
-        array = np.asarray(values, dtype=np.float64)
-        class_ids = np.asarray(classes[frame] if classes else np.full(len(array), class_id), dtype=np.int64)
-        frames[frame] = Detections(array[:, :4], array[:, 4], class_ids)
-    return frames
+def _per_frame(frames: np.ndarray, xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> dict[int, Detections]:
+    """Frame number -> the :class:`tracker.Detections` of its rows, in file order."""
+    return {frame: Detections(xyxy[rows], scores[rows], classes[rows]) for frame, rows in group_rows(frames).items()}

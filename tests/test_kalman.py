@@ -7,6 +7,7 @@ import pytest
 from filterpy.kalman import KalmanFilter
 
 from tracker.boxes import xyxy_to_rows
+from tracker.formats import read_kitti_labels
 from tracker.motion import KalmanConfig, KalmanMotion, MotionState
 
 KITTI = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti_tracking" / "training" / "label_02"
@@ -16,11 +17,10 @@ DT = 0.1  # KITTI tracking is captured at 10 Hz
 
 def kitti_vehicle_boxes(sequence: str) -> dict[int, dict[int, np.ndarray]]:
     """{frame: {track_id: xyxy}} for the vehicle rows of a KITTI label file."""
+    labels = read_kitti_labels(KITTI / f"{sequence}.txt")
     frames: dict[int, dict[int, np.ndarray]] = {}
-    for line in (KITTI / f"{sequence}.txt").read_text().splitlines():
-        cols = line.split()
-        if cols[2] in VEHICLES:
-            frames.setdefault(int(cols[0]), {})[int(cols[1])] = np.array(cols[6:10], dtype=np.float64)
+    for row in np.flatnonzero(np.isin(labels.types, list(VEHICLES))):
+        frames.setdefault(int(labels.frames[row]), {})[int(labels.track_ids[row])] = labels.xyxy[row]
     return frames
 
 

@@ -10,8 +10,12 @@ import pytest
 import yaml
 
 import tracker
+from benchmarks.motion.evaluate import Observations, detection_boxes, detection_observations, evaluate_sequence
+from benchmarks.motion.train import load_config, load_kitti, load_trajectories, main
 from tracker import Detections
+from tracker.app.cli import main as vtrack
 from tracker.config import ConfigError
+from tracker.formats import read_mot_detections
 from tracker.motion.kalman import KalmanMotion
 from tracker.motion.lstm import (
     DEFAULT_WEIGHTS,
@@ -23,8 +27,6 @@ from tracker.motion.lstm import (
     lstm_forward,
     window_features,
 )
-from tracker.motion.lstm_eval import Observations, detection_observations, evaluate_sequence, read_mot_det
-from tracker.motion.lstm_train import load_config, load_kitti, load_trajectories, main
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -62,7 +64,7 @@ def kitti_states(model: LstmMotion, n_frames: int):
 def test_numpy_inference_matches_torch():
     import torch
 
-    from tracker.motion.lstm_train import _build_network, _export, _left_aligned, _network_forward
+    from benchmarks.motion.train import _build_network, _export, _left_aligned, _network_forward
 
     config = load_config(None, {"window": 6, "hidden": 16, "head_hidden": 8})
     torch.manual_seed(3)
@@ -147,7 +149,9 @@ def test_shipped_weights_beat_constant_velocity_on_a_held_out_sequence(model):
     record = model.weights.metadata
     assert "mot17/09" in record["validation_sequences"] and "mot17/09" not in record["train_sequences"]
     tracks = load_trajectories(load_config(None, {"data_root": str(SHARED)}), (), ("09",))
-    obs = detection_observations(tracks, read_mot_det(SHARED / "MOT17/train/MOT17-09-FRCNN/det/det.txt"), 0.5)
+    obs = detection_observations(
+        tracks, detection_boxes(read_mot_detections(SHARED / "MOT17/train/MOT17-09-FRCNN/det/det.txt")), 0.5
+    )
     lstm = evaluate_sequence(model, obs, max_gap=1)
     cv = evaluate_sequence(ConstantVelocityMotion(model.window), obs, max_gap=1)
     assert len(lstm["gap"]) == len(cv["gap"]) > 1000
@@ -174,8 +178,9 @@ def test_training_runs_end_to_end_deterministically_and_lowers_the_loss(tmp_path
             }
         )
     )
-    for run in ("a", "b"):
-        assert main(["--config", str(tmp_path / "train.yaml"), "--out", str(tmp_path / run)]) == 0
+    # the same training through ``python -m benchmarks.motion.train`` and through ``vtrack train-motion``
+    assert main(["--config", str(tmp_path / "train.yaml"), "--out", str(tmp_path / "a")]) == 0
+    assert vtrack(["train-motion", "--config", str(tmp_path / "train.yaml"), "--out", str(tmp_path / "b")]) == 0
     log = json.loads((tmp_path / "a" / "train_log.json").read_text())["epochs"]
     assert log[-1]["train_loss"] < 0.8 * log[0]["train_loss"]
     assert log[-1]["validation_loss"] < log[0]["validation_loss"]
@@ -184,6 +189,7 @@ def test_training_runs_end_to_end_deterministically_and_lowers_the_loss(tmp_path
     np.testing.assert_array_equal(a.head[-1][0], b.head[-1][0])
     assert a.metadata["validation_sequences"] == ["kitti/0003"]
     assert "kitti/0003" not in a.metadata["train_sequences"]
+    assert b.metadata["command"].startswith("vtrack train-motion --config ")
 
 
 @pytest.mark.parametrize("fps", [10.0, 30.0])

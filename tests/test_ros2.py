@@ -461,6 +461,39 @@ def test_bag_out_refuses_an_existing_path(
     assert [p.name for p in existing.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
+def test_a_tracks_bag_reads_with_load_typestore_not_with_a_stock_typestore(
+    tmp_path: Path, store: Any, storage: str
+) -> None:
+    """The README's recipe for reading a ``--bag-out`` bag, and why it is needed."""
+    from rosbags.highlevel import AnyReader
+    from rosbags.typesys import Stores, get_typestore
+
+    tracks = tracker.Tracks(
+        ids=[7, 12], xyxy=[[10.0, 20.0, 110.0, 90.0], [300.0, 200.0, 420.5, 300.25]], scores=[0.9, 0.5],
+        class_ids=[2, 7], det_index=[0, 1], state=[1, 1], age=[1.0, 0.1], hits=[10, 1],
+    )  # fmt: skip
+    with TracksBagWriter(tmp_path / "tracks", "/camera/image_raw/tracks", storage=storage) as writer:
+        writer.write(BagImageInfo(_header(store, EPOCH_NS), EPOCH_NS + 5, TOPIC), tracks)
+    stock = get_typestore(Stores.ROS2_HUMBLE)
+    with Reader(tmp_path / "tracks") as reader:
+        (connection, _, raw), *_ = list(reader.messages())
+    assert connection.msgtype == DETECTIONS
+    with pytest.raises(KeyError, match=DETECTIONS):
+        stock.deserialize_cdr(raw, connection.msgtype)
+
+    typestore = load_typestore()  # the README's recipe
+    with Reader(tmp_path / "tracks") as reader:
+        messages = [typestore.deserialize_cdr(raw, c.msgtype) for c, _, raw in reader.messages()]
+    ids, boxes = tracks_from_msg(messages[0])
+    assert ids.tolist() == [7, 12] and time_to_ns(messages[0].header.stamp) == EPOCH_NS
+    np.testing.assert_array_equal(boxes.xyxy, tracks.xyxy)
+    # rosbags' AnyReader registers the definitions the bag carries, so it needs no typestore of ours
+    with AnyReader([tmp_path / "tracks"], default_typestore=stock) as reader:
+        (connection, _, raw), *_ = list(reader.messages())
+        assert tracks_from_msg(reader.deserialize(raw, connection.msgtype)).ids.tolist() == [7, 12]
+
+
 def test_bag_options_need_a_bag_source(tmp_path: Path, videos_dir: Path, capsys: pytest.CaptureFixture) -> None:
     video, out = videos_dir / "test_small2.mp4", tmp_path / "out"
     assert main(["track", str(video), "--out", str(out), "--bag-out", str(tmp_path / "b")]) == 2

@@ -143,6 +143,9 @@ def test_malformed_seqinfo_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "seqinfo.ini").write_text("[Sequence]\nframeRate=fast\n")
     with pytest.raises(SourceError, match=f"^{tmp_path / 'seqinfo.ini'}: frameRate must be a number"):
         open_source(tmp_path)
+    (tmp_path / "seqinfo.ini").write_text("[Seq]\nframeRate=30\n")
+    with pytest.raises(SourceError, match=rf"^{tmp_path / 'seqinfo.ini'}: no \[Sequence\] section$"):
+        open_source(tmp_path)
 
 
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:

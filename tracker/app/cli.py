@@ -45,7 +45,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "MOTChallenge rows and JSON lines",
     ),
     Subcommand("bench", "benchmarks.cli", "score tracker backends on KITTI / MOT17 sequences with TrackEval"),
-    Subcommand("train-motion", "tracker.motion.lstm_train", "train the LSTM motion model on ground-truth trajectories"),
+    Subcommand("train-motion", "benchmarks.motion.train", "train the LSTM motion model on ground-truth trajectories"),
     Subcommand("tune", "benchmarks.tune", "grid-search a backend's settings with leave-sequences-out cross-validation"),
 )
 

@@ -2,8 +2,10 @@
 
 :func:`open_source` picks the source from a string (as given on the command line)
 and opens it at once, decoding the first frame, so that a missing, unreadable or
-corrupt source fails before anything else happens. Iterating a source yields
-:class:`Frame` tuples ``(index, timestamp, image, info)``:
+corrupt source fails before anything else happens. The interface (:class:`Frame`,
+:class:`FrameSource`, :class:`SourceConfig`, :class:`SourceError`) is defined in
+:mod:`tracker.frames`, which the rosbag2 reader shares, and re-exported here. Iterating
+a source yields :class:`Frame` tuples ``(index, timestamp, image, info)``:
 
 - ``index``: 0-based position in the stream (frame ``index + 1`` in MOTChallenge files).
 - ``timestamp``: capture time in seconds, strictly increasing.
@@ -41,19 +43,18 @@ decoded are valid, and many containers announce an approximate count.
 
 from __future__ import annotations
 
-import configparser
 import logging
 import math
 import re
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
+
+from tracker.formats import FormatError, SeqInfo, read_seqinfo
+from tracker.frames import Frame, FrameSource, SourceConfig, SourceError
 
 __all__ = [
     "BAG_SUFFIXES",
@@ -80,134 +81,6 @@ BAG_SUFFIXES = (".db3", ".mcap")
 _SEQINFO = "seqinfo.ini"
 _BAG_METADATA = "metadata.yaml"
 _MOT_IMAGE_DIR = "img1"
-
-
-class SourceError(Exception):
-    """A frame source cannot be opened or read; the one-line message names the file or camera."""
-
-
-class Frame(NamedTuple):
-    """One frame of a source.
-
-    Attributes:
-        index: 0-based position in the stream.
-        timestamp: capture time in seconds (strictly increasing along the stream).
-        image: ``(H, W, 3)`` uint8 BGR array.
-        info: source-specific data: a :class:`tracker.ros2.bag.BagImageInfo` (the image
-            message's header and receive time) for a rosbag2; None for other sources.
-    """
-
-    index: int
-    timestamp: float
-    image: np.ndarray
-    info: Any = None
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """How sources are read.
-
-    Attributes:
-        fps: frame rate of a frame folder in Hz (frames per second); None: the
-            folder's ``seqinfo.ini`` ``frameRate``, else ``fallback_fps``. Ignored
-            for videos and cameras, which carry their own times.
-        fallback_fps: rate in Hz assumed where nothing gives one (a folder without
-            ``seqinfo.ini`` and no ``fps``; a video or camera reporting none).
-            10 Hz is KITTI's camera rate.
-        truncation_warn_fraction: warn when a video stops decoding before this
-            fraction of the frame count announced by its header.
-        image_topic: the image topic of a rosbag2 source; None: the bag's only image
-            topic. Giving it for another kind of source is an error.
-    """
-
-    fps: float | None = None
-    fallback_fps: float = 10.0
-    truncation_warn_fraction: float = 0.8
-    image_topic: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
-            raise ValueError(f"fps must be a positive number of frames per second, got {self.fps}")
-        if not (math.isfinite(self.fallback_fps) and self.fallback_fps > 0):
-            raise ValueError(f"fallback_fps must be a positive number of frames per second, got {self.fallback_fps}")
-        if not 0.0 <= self.truncation_warn_fraction <= 1.0:
-            raise ValueError(f"truncation_warn_fraction must be in [0, 1], got {self.truncation_warn_fraction}")
-
-
-def _size(image: np.ndarray) -> str:
-    return f"{image.shape[1]}x{image.shape[0]}"
-
-
-class FrameSource(ABC):
-    """A single-pass stream of :class:`Frame` with a known frame size.
-
-    Attributes:
-        name: the source as a user names it: the file or folder path, or ``"camera N"``.
-        fps: nominal frame rate in Hz (used for the annotated video's rate).
-        length: number of frames announced (video header, images in the folder), or
-            None where unknown (camera).
-        width, height: frame size in pixels, from the first frame.
-        dropped: frames the source skipped so far (a rosbag2's out-of-order or duplicate
-            stamps); 0 for the other sources.
-
-    Use as a context manager, or call :meth:`close`, to release the device or file.
-
-    Raises (while iterating):
-        SourceError: a frame's size differs from the first frame's (the message names
-            the frame or file and both sizes), or an image of a folder cannot be read.
-    """
-
-    name: str
-    fps: float
-    length: int | None
-    dropped: int = 0
-
-    def __init__(self, first: np.ndarray) -> None:
-        self._first: np.ndarray | None = first
-        self.height, self.width = first.shape[:2]
-        self._started = False
-
-    def __iter__(self) -> Iterator[Frame]:
-        if self._started:
-            raise RuntimeError(f"{self.name}: a frame source can be iterated only once")
-        self._started = True
-        for index, (timestamp, image, where, *info) in enumerate(self._frames()):
-            if image.shape[:2] != (self.height, self.width):
-                raise SourceError(
-                    f"{where}: frame size changed mid-stream from {self.width}x{self.height} to {_size(image)}"
-                )
-            yield Frame(index, timestamp, image, *info)
-
-    def _take_first(self) -> np.ndarray:
-        """The frame decoded when the source was opened (once)."""
-        first, self._first = self._first, None
-        if first is None:
-            raise RuntimeError(f"{self.name}: the first frame was already taken")
-        return first
-
-    @abstractmethod
-    def _frames(self) -> Iterator[tuple[Any, ...]]:
-        """Yield ``(timestamp_s, image, where)`` or ``(timestamp_s, image, where, info)`` per frame.
-
-        ``where`` names the frame in errors; ``info`` becomes :attr:`Frame.info` (None if left out).
-        """
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the underlying file or device (idempotent)."""
-
-    _length_label = "frames"
-
-    def describe(self) -> str:
-        """One line for the user: name, size, rate and length."""
-        length = f", {self.length} {self._length_label}" if self.length is not None else ""
-        return f"{self.name} ({self.width}x{self.height}, {self.fps:g} fps{length})"
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _rate(value: float, name: str, config: SourceConfig) -> float:
@@ -286,25 +159,11 @@ def _natural_key(path: Path) -> list[str | int]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
 
-def _read_seqinfo(path: Path) -> tuple[str, float | None]:
-    """``(imDir, frameRate)`` from a MOTChallenge ``seqinfo.ini`` (defaults ``img1``, None)."""
-    parser = configparser.ConfigParser()
+def _read_seqinfo(path: Path) -> SeqInfo:
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as error:
-        raise SourceError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
-    section = parser["Sequence"] if parser.has_section("Sequence") else parser[parser.default_section]
-    image_dir = section.get("imDir", _MOT_IMAGE_DIR)
-    rate = section.get("frameRate")
-    if rate is None:
-        return image_dir, None
-    try:
-        fps = float(rate)
-    except ValueError:
-        raise SourceError(f"{path}: frameRate must be a number of frames per second, got {rate!r}") from None
-    if not (math.isfinite(fps) and fps > 0):
-        raise SourceError(f"{path}: frameRate must be positive, got {rate!r}")
-    return image_dir, fps
+        return read_seqinfo(path)
+    except (FormatError, OSError) as error:
+        raise SourceError(str(error)) from None
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -331,10 +190,10 @@ class FolderSource(FrameSource):
         image_dir, seqinfo_fps = path, None
         seqinfo = path / _SEQINFO
         if seqinfo.is_file():
-            dir_name, seqinfo_fps = _read_seqinfo(seqinfo)
-            image_dir = path / dir_name
+            info = _read_seqinfo(seqinfo)
+            image_dir, seqinfo_fps = path / info.image_dir, info.frame_rate
             if not image_dir.is_dir():
-                raise SourceError(f"{seqinfo}: imDir '{dir_name}' is not a folder next to it")
+                raise SourceError(f"{seqinfo}: imDir '{info.image_dir}' is not a folder next to it")
         elif (path / _MOT_IMAGE_DIR).is_dir():
             image_dir = path / _MOT_IMAGE_DIR
         self.files = sorted(

@@ -48,7 +48,7 @@ batched LSTM pass over all ``M`` tracks per :meth:`predict`. Invalid (leading)
 window entries leave the recurrent state untouched, which equals starting the LSTM
 at each track's first valid entry; ``tests/test_lstm.py`` checks this against
 ``torch.nn.LSTM`` and batched against per-track prediction. Weights come from an
-``.npz`` written by :mod:`tracker.motion.lstm_train`.
+``.npz`` written by :mod:`benchmarks.motion.train`.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def constant_velocity_forecast(
 
 @dataclass(frozen=True)
 class LstmWeights:
-    """The learned parameters of the motion LSTM, as written by :mod:`tracker.motion.lstm_train`.
+    """The learned parameters of the motion LSTM, as written by :mod:`benchmarks.motion.train`.
 
     Attributes:
         window: ``W``, observed boxes kept per track.

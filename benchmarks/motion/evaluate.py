@@ -1,6 +1,6 @@
 """Box-prediction evaluation of motion models on held-out sequences, and the LSTM's inference cost.
 
-``python -m tracker.motion.lstm_eval --config configs/train_motion.yaml --weights F0.npz F1.npz``
+``python -m benchmarks.motion.evaluate --config configs/train_motion.yaml --weights F0.npz F1.npz``
 replays every held-out sequence of every fold (fold ``i`` with the weights trained
 without it) through three motion models behind the same seam:
 
@@ -40,23 +40,23 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from benchmarks.motion.train import TrainMotionConfig, Trajectory, load_config, load_trajectories
 from tracker.boxes import iou_matrix
+from tracker.formats import KittiDetections, MotDetections, group_rows, read_kitti_csv, read_mot_detections
 from tracker.motion.base import MotionModel, MotionState
 from tracker.motion.kalman import KalmanMotion
 from tracker.motion.lstm import ConstantVelocityMotion, LstmMotion, LstmMotionConfig, LstmWeights
-from tracker.motion.lstm_train import TrainMotionConfig, Trajectory, load_config, load_trajectories
 
 __all__ = [
     "EvalSettings",
     "Observations",
+    "detection_boxes",
     "detection_observations",
     "evaluate_folds",
     "evaluate_sequence",
     "format_table",
     "gt_observations",
     "main",
-    "read_kitti_rrc",
-    "read_mot_det",
     "summarise",
     "time_inference",
 ]
@@ -145,17 +145,9 @@ def detection_observations(
     return Observations(tracks[0].frame_period, observed, truth)
 
 
-def read_kitti_rrc(path: Path) -> dict[int, np.ndarray]:
-    """``{frame: (N, 4) xyxy}`` from a KITTI RRC detection file (``frame,x1,y1,x2,y2,score``)."""
-    rows = np.loadtxt(path, delimiter=",", ndmin=2)
-    return {int(f): rows[rows[:, 0] == f, 1:5] for f in np.unique(rows[:, 0])}
-
-
-def read_mot_det(path: Path) -> dict[int, np.ndarray]:
-    """``{frame: (N, 4) xyxy}`` from a MOTChallenge ``det.txt`` (``frame,-1,x,y,w,h,score,...``)."""
-    rows = np.loadtxt(path, delimiter=",", ndmin=2)
-    boxes = np.concatenate([rows[:, 2:4], rows[:, 2:4] + rows[:, 4:6]], axis=1)
-    return {int(f): boxes[rows[:, 0] == f] for f in np.unique(rows[:, 0])}
+def detection_boxes(detections: MotDetections | KittiDetections) -> dict[int, np.ndarray]:
+    """``{frame: (N, 4) float64 xyxy}`` of a detection file read by :mod:`tracker.formats`, rows in file order."""
+    return {frame: detections.xyxy[rows] for frame, rows in group_rows(detections.frames).items()}
 
 
 def _paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -247,16 +239,16 @@ def _sequence_observations(
     if dataset == "kitti":
         tracks = load_trajectories(config, (sequence,), ())
         det_path = root / "kitti_tracking" / "training" / "det_02_rrc" / f"{sequence}.txt"
-        reader: Callable[[Path], dict[int, np.ndarray]] = read_kitti_rrc
+        reader: Callable[[Path], MotDetections | KittiDetections] = read_kitti_csv
     else:
         tracks = load_trajectories(config, (), (sequence,))
         det_path = root / "MOT17" / "train" / f"MOT17-{sequence}-{config.mot17_detector}" / "det" / "det.txt"
-        reader = read_mot_det
+        reader = read_mot_detections
     if not tracks:
         return None
     if kind == "gt":
         return gt_observations(tracks)
-    return detection_observations(tracks, reader(det_path), settings.match_iou)
+    return detection_observations(tracks, detection_boxes(reader(det_path)), settings.match_iou)
 
 
 def evaluate_folds(
@@ -354,7 +346,7 @@ def time_inference(weights: LstmWeights, settings: EvalSettings, seed: int) -> d
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: the fold evaluation (``--weights``) and/or the inference timing (``--timing``)."""
-    parser = argparse.ArgumentParser(prog="python -m tracker.motion.lstm_eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.motion.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, help="training YAML (folds, data_root)")
     parser.add_argument("--weights", type=Path, nargs="*", default=[], help="one weights file per fold, in fold order")
     parser.add_argument("--kinds", nargs="+", default=["gt", "det"], choices=["gt", "det"], help="observation kinds")

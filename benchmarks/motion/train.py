@@ -1,7 +1,7 @@
 """Training the LSTM motion model (:mod:`tracker.motion.lstm`) on ground-truth trajectories.
 
 ``vtrack train-motion --config configs/train_motion.yaml --out DIR`` (or
-``python -m tracker.motion.lstm_train ...``) writes ``DIR/lstm_motion.npz`` (the
+``python -m benchmarks.motion.train ...``) writes ``DIR/lstm_motion.npz`` (the
 weights, with the training record in their metadata) and ``DIR/train_log.json``.
 
 **Data.** Trajectories come from ground truth: KITTI tracking ``label_02`` (Car, Van,
@@ -40,7 +40,6 @@ cosine learning-rate decay.
 from __future__ import annotations
 
 import argparse
-import configparser
 import dataclasses
 import json
 import logging
@@ -55,6 +54,7 @@ import numpy as np
 import yaml
 
 from tracker.config import from_mapping, to_dict
+from tracker.formats import group_rows, read_kitti_labels, read_mot_ground_truth, read_seqinfo
 from tracker.motion.lstm import FEATURE_NAMES, LstmWeights, to_cxcywh, window_features
 
 __all__ = [
@@ -220,31 +220,27 @@ class Trajectory:
         return self.frames * self.frame_period
 
 
-def _group(dataset: str, sequence: str, period: float, rows: list[tuple[int, int, np.ndarray]]) -> list[Trajectory]:
-    by_id: dict[int, list[tuple[int, np.ndarray]]] = {}
-    for frame, track_id, box in rows:
-        by_id.setdefault(track_id, []).append((frame, box))
+def _group(
+    dataset: str, sequence: str, period: float, frames: np.ndarray, track_ids: np.ndarray, boxes: np.ndarray
+) -> list[Trajectory]:
+    """One trajectory per track ID (ascending), its ``(N,)`` frames and ``(N, 4)`` boxes sorted by frame."""
     tracks = []
-    for track_id in sorted(by_id):
-        entries = sorted(by_id[track_id], key=lambda e: e[0])
-        frames = np.array([e[0] for e in entries], dtype=np.int64)
-        boxes = np.stack([e[1] for e in entries]).astype(np.float64)
-        tracks.append(Trajectory(dataset, sequence, track_id, frames, boxes, period))
+    for track_id, rows in group_rows(track_ids).items():
+        order = rows[np.argsort(frames[rows], kind="stable")]
+        tracks.append(Trajectory(dataset, sequence, track_id, frames[order], boxes[order], period))
     return tracks
 
 
 def load_kitti(label_dir: Path, sequence: str, classes: tuple[str, ...], fps: float) -> list[Trajectory]:
-    """Trajectories of the ``classes`` objects in KITTI ``label_02/<sequence>.txt``.
+    """Trajectories of the ``classes`` objects (types compared exactly) in KITTI ``label_02/<sequence>.txt``.
 
     Raises:
         FileNotFoundError: the label file is missing.
+        tracker.formats.FormatError: a malformed row (file and line named).
     """
-    rows = []
-    for line in (Path(label_dir) / f"{sequence}.txt").read_text().splitlines():
-        cols = line.split()
-        if cols and cols[2] in classes:
-            rows.append((int(cols[0]), int(cols[1]), np.array(cols[6:10], dtype=np.float64)))
-    return _group("kitti", sequence, 1.0 / fps, rows)
+    labels = read_kitti_labels(Path(label_dir) / f"{sequence}.txt")
+    keep = np.isin(labels.types, classes)
+    return _group("kitti", sequence, 1.0 / fps, labels.frames[keep], labels.track_ids[keep], labels.xyxy[keep])
 
 
 def load_mot17(sequence_dir: Path) -> list[Trajectory]:
@@ -254,17 +250,16 @@ def load_mot17(sequence_dir: Path) -> list[Trajectory]:
 
     Raises:
         FileNotFoundError: ``seqinfo.ini`` or ``gt/gt.txt`` is missing.
+        tracker.formats.FormatError: either is malformed, or ``seqinfo.ini`` has no ``frameRate``.
     """
     sequence_dir = Path(sequence_dir)
-    info = configparser.ConfigParser()
-    if not info.read(sequence_dir / "seqinfo.ini"):
-        raise FileNotFoundError(f"no seqinfo.ini in {sequence_dir}")
-    fps = float(info["Sequence"]["frameRate"])
-    gt = np.loadtxt(sequence_dir / "gt" / "gt.txt", delimiter=",", ndmin=2)
-    gt = gt[(gt[:, 6] == 1) & (gt[:, 7] == 1)]
-    boxes = np.concatenate([gt[:, 2:4], gt[:, 2:4] + gt[:, 4:6]], axis=1)
-    rows = [(int(f), int(i), b) for f, i, b in zip(gt[:, 0], gt[:, 1], boxes, strict=True)]
-    return _group("mot17", sequence_dir.name.split("-")[1], 1.0 / fps, rows)
+    info = read_seqinfo(sequence_dir / "seqinfo.ini")
+    if info.frame_rate is None:
+        raise info.missing("frameRate")
+    gt = read_mot_ground_truth(sequence_dir / "gt" / "gt.txt")
+    keep = gt.consider & (gt.classes == 1)
+    sequence = sequence_dir.name.split("-")[1]
+    return _group("mot17", sequence, 1.0 / info.frame_rate, gt.frames[keep], gt.ids[keep], gt.xyxy[keep])
 
 
 def load_trajectories(config: TrainMotionConfig, kitti: tuple[str, ...], mot17: tuple[str, ...]) -> list[Trajectory]:
@@ -636,8 +631,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tracker.motion.lstm_train --config ... --out ...``."""
-    parser = argparse.ArgumentParser(prog="python -m tracker.motion.lstm_train", description=__doc__.splitlines()[0])
+    """``python -m benchmarks.motion.train --config ... --out ...``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.motion.train", description=__doc__.splitlines()[0])
     add_arguments(parser)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return run(parser.parse_args(argv))

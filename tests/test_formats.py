@@ -1,0 +1,260 @@
+"""The file-format readers of tracker.formats on every real file of ../shared, and on small malformed inputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tracker.formats import (
+    POINTRCNN,
+    RRC,
+    WITH_CLASS,
+    FormatError,
+    group_rows,
+    read_kitti_csv,
+    read_kitti_labels,
+    read_mot_detections,
+    read_mot_ground_truth,
+    read_seqinfo,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+KITTI = DATA / "kitti_tracking"
+MOT17 = DATA / "MOT17" / "train" / "MOT17-02-FRCNN"
+CIWT = KITTI / "reference" / "CIWT" / "data"
+
+MOT_DETS = sorted((DATA / "MOT17" / "train").glob("*/det/det.txt")) + sorted(
+    (DATA / "MOT17" / "det_yolox_valhalf").glob("*.txt")
+)
+# the DPM, FRCNN and SDP copies of a MOT17 sequence share one gt.txt: one copy is read
+MOT_GTS = sorted((DATA / "MOT17" / "train").glob("*-FRCNN/gt/gt.txt")) + sorted(
+    (DATA / "MOT17-mini").glob("*/*/gt/gt.txt")
+)
+SEQINFOS = sorted((DATA / "MOT17" / "train").glob("*/seqinfo.ini")) + sorted(
+    (DATA / "MOT17-mini").glob("*/*/seqinfo.ini")
+)
+LABELS = sorted((KITTI / "training" / "label_02").glob("*.txt")) + sorted(KITTI.glob("frames_sparse/*/label_02.txt"))
+CSVS = sorted((KITTI / "training").glob("det_02_*/*.txt"))
+
+
+def _rows(path: Path, separator: str | None = ",") -> list[list[str]]:
+    return [line.split(separator) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Real files -------------------------------------------------------------------------------------
+
+
+def test_every_shared_file_reads_with_one_entry_per_row() -> None:
+    assert len(MOT_DETS) == 28 and len(MOT_GTS) == 9 and len(SEQINFOS) == 23
+    assert len(LABELS) == 12 and len(CSVS) == 20
+    for path in MOT_DETS:
+        assert len(read_mot_detections(path).frames) == len(_rows(path)), path
+    for path in MOT_GTS:
+        gt = read_mot_ground_truth(path)
+        assert len(gt.frames) == len(gt.ids) == len(gt.xyxy) == len(_rows(path)), path
+    for path in SEQINFOS:
+        info = read_seqinfo(path)
+        assert info.frame_rate is not None and info.length is not None and info.name == path.parent.name, path
+    for path in LABELS:
+        assert len(read_kitti_labels(path).types) == len(_rows(path, None)), path
+    for path in CSVS:
+        detections = read_kitti_csv(path)
+        assert detections.layout == (POINTRCNN if "pointrcnn" in str(path) else RRC), path
+        assert len(detections.frames) == len(_rows(path)), path
+
+
+def test_mot_detections_are_xyxy_in_file_order() -> None:
+    detections = read_mot_detections(MOT17 / "det" / "det.txt")
+    # first row: 69,-1,912.8,482.9,97.6,112.6,1 (the file is not sorted by frame)
+    assert detections.frames[0] == 69 and detections.frames.min() == 1 and detections.frames.dtype == np.int64
+    np.testing.assert_allclose(detections.xyxy[0], [912.8, 482.9, 912.8 + 97.6, 482.9 + 112.6])
+    assert detections.scores[0] == 1.0 and detections.xyxy.shape == (len(detections.frames), 4)
+    yolox = read_mot_detections(DATA / "MOT17" / "det_yolox_valhalf" / "MOT17-02-FRCNN.txt")
+    # 10 columns, x,y,z ignored; first row: 302,-1,889.65,422.55,137.70,520.43,0.93756,-1,-1,-1
+    assert yolox.frames.min() == 600 // 2 + 2 and yolox.scores[0] == 0.93756
+    np.testing.assert_allclose(yolox.xyxy[0], [889.65, 422.55, 889.65 + 137.70, 422.55 + 520.43])
+
+
+def test_mot_ground_truth_columns() -> None:
+    path = MOT17 / "gt" / "gt.txt"
+    gt = read_mot_ground_truth(path)
+    # first row: 1,1,912,484,97,109,0,7,1 (a static person: class 7, not considered)
+    assert (gt.frames[0], gt.ids[0], gt.consider[0], gt.classes[0], gt.visibility[0]) == (1, 1, False, 7, 1.0)
+    np.testing.assert_array_equal(gt.xyxy[0], [912, 484, 1009, 593])
+    pedestrians = sum(1 for row in _rows(path) if row[6] == "1" and row[7] == "1")
+    assert int((gt.consider & (gt.classes == 1)).sum()) == pedestrians > 10000
+
+
+def test_seqinfo_of_a_mot17_sequence() -> None:
+    info = read_seqinfo(MOT17 / "seqinfo.ini")
+    assert (info.name, info.image_dir, info.frame_rate, info.length) == ("MOT17-02-FRCNN", "img1", 30.0, 600)
+    assert (info.width, info.height) == (1920, 1080)
+    assert [key for key, _ in info.entries] == [
+        "name",
+        "imDir",
+        "frameRate",
+        "seqLength",
+        "imWidth",
+        "imHeight",
+        "imExt",
+    ]
+
+
+def test_kitti_labels_columns() -> None:
+    labels = read_kitti_labels(KITTI / "training" / "label_02" / "0000.txt")
+    # third row: 0 0 Van 0 0 -1.793451 296.744956 161.752147 455.226042 292.372804 2.000000 1.823255 4.433886
+    #            -4.552284 1.858523 13.410495 -2.115488
+    assert labels.types[:3].tolist() == ["DontCare", "DontCare", "Van"]
+    assert labels.track_ids[:3].tolist() == [-1, -1, 0] and labels.occluded[2] == 0
+    np.testing.assert_array_equal(labels.xyxy[2], [296.744956, 161.752147, 455.226042, 292.372804])
+    np.testing.assert_array_equal(labels.dimensions[2], [2.0, 1.823255, 4.433886])
+    np.testing.assert_array_equal(labels.location[2], [-4.552284, 1.858523, 13.410495])
+    assert labels.rotation_y[2] == -2.115488 and labels.alpha[2] == -1.793451
+    assert (labels.scores == 1.0).all(), "ground truth has no score column"
+
+
+def test_kitti_tracker_output_has_scores_and_an_inverted_box_is_named() -> None:
+    output = read_kitti_labels(CIWT / "0000.txt")  # 18 columns: a tracker's KITTI output
+    assert output.scores[0] == 0.481789 and output.frames[0] == 3
+    # CIWT's output for 0007 holds one box clipped at the image border with x1 > x2.
+    with pytest.raises(FormatError, match=r"0007.txt:58: box is inverted") as caught:
+        read_kitti_labels(CIWT / "0007.txt")
+    assert caught.value.line == 58 and caught.value.path == CIWT / "0007.txt"
+
+
+def test_kitti_csv_layouts() -> None:
+    rrc = read_kitti_csv(KITTI / "training" / "det_02_rrc" / "0000.txt")
+    assert rrc.class_ids is None and rrc.frames[0] == 0
+    np.testing.assert_array_equal(rrc.xyxy[0], [296.021, 160.173, 452.297, 288.372])
+    assert rrc.scores[0] == 0.52923
+    pointrcnn = read_kitti_csv(KITTI / "training" / "det_02_pointrcnn" / "0000.txt")
+    assert pointrcnn.layout == POINTRCNN and pointrcnn.class_ids is None
+    assert pointrcnn.scores[:3].tolist() == [8.2981, 1.3104, -0.4501], "logits as written"
+
+
+def test_kitti_csv_with_classes(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cache.csv", "0,1,2,3,4,0.5,2\n\n3,1.5,2,3,4.5,0.25,7\n")
+    detections = read_kitti_csv(path)
+    assert detections.layout == WITH_CLASS and detections.class_ids is not None
+    assert detections.class_ids.tolist() == [2, 7] and detections.frames.tolist() == [0, 3]
+    np.testing.assert_array_equal(detections.xyxy, [[1, 2, 3, 4], [1.5, 2, 3, 4.5]])
+
+
+# Synthetic inputs ------------------------------------------------------------------------------
+
+
+def test_empty_files_have_no_rows_and_missing_files_are_errors(tmp_path: Path) -> None:
+    empty = _write(tmp_path, "empty.txt", "\n  \n")
+    assert read_mot_detections(empty).xyxy.shape == (0, 4)
+    assert read_mot_ground_truth(empty).consider.shape == (0,)
+    labels = read_kitti_labels(empty)
+    assert labels.xyxy.shape == (0, 4) and labels.types.shape == (0,) and labels.location.shape == (0, 3)
+    csv = read_kitti_csv(empty)
+    assert csv.layout == RRC and csv.xyxy.shape == (0, 4) and csv.frames.dtype == np.int64
+    for reader in (read_mot_detections, read_mot_ground_truth, read_kitti_labels, read_kitti_csv, read_seqinfo):
+        with pytest.raises(FileNotFoundError, match="missing.txt: no such file"):
+            reader(tmp_path / "missing.txt")
+
+
+def test_not_utf8_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "det.txt"
+    path.write_bytes(b"1,-1,1,2,3,4,0.5\n\x89PNG\xff\n")
+    with pytest.raises(FormatError, match=r"det.txt: not UTF-8 text") as caught:
+        read_mot_detections(path)
+    assert caught.value.line is None
+
+
+def test_line_numbers_count_blank_lines_and_any_line_ending(tmp_path: Path) -> None:
+    path = tmp_path / "det.txt"
+    path.write_bytes(b"1,-1,1,2,3,4,0.5\r\n\r\n2,-1,1,2,3,4\r\n")
+    with pytest.raises(FormatError, match=r"det.txt:3: expected at least 7 columns"):
+        read_mot_detections(path)
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "reason"),
+    [
+        (read_mot_ground_truth, "1,1,912,484,97,109,0,7", "expected 9 columns"),
+        (read_mot_ground_truth, "1,1,912,484,97,109,2,7,1", "column 'consider' must be 0 or 1, got '2'"),
+        (read_mot_ground_truth, "1,1.5,912,484,97,109,1,1,1", "id is not a whole number: 1.5"),
+        (read_mot_ground_truth, "1,1,912,484,97,109,1,one,1", "column 'class' is not a number: 'one'"),
+        (read_mot_ground_truth, "1,1,912,484,-97,109,1,1,1", "negative width or height"),
+        (read_mot_ground_truth, "0,1,912,484,97,109,1,1,1", "frame number 0 is below the first frame 1"),
+        (read_mot_detections, "1,-1,912,484,97,109,inf", "column 'score' is not finite: 'inf'"),
+        (read_kitti_labels, "0 0 Car 0 0 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4", "expected 17 or 18"),
+        (
+            read_kitti_labels,
+            "-1 0 Car 0 0 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4 -2.1",
+            "below the first",
+        ),
+        (read_kitti_labels, "0 0.5 Car 0 0 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4 -2.1", "track_id is"),
+        (read_kitti_labels, "0 0 Car 0 x -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4 -2.1", "'occluded'"),
+        (read_kitti_labels, "0 0 Car 0 1.5 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4 -2.1", "occluded is"),
+        (read_kitti_labels, "0 0 Car 0 0 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 nan -2.1", "column 'Z'"),
+        (read_kitti_labels, "0 0 Car 0 0 -1.7 296.7 161.7 455.2 292.3 2 1.8 4.4 -4.5 1.8 13.4 -2.1 hi", "'score'"),
+        (read_kitti_csv, "0,2,298.3,165.1,458.2,293.4,8.2,1.9,1.8,4.7,-4.5,nan,13.5,-2.1,-1.7", "column 'y' is"),
+        (read_kitti_csv, "0,1,2,3,4,0.5,2.5", "class_id is not a whole number: 2.5"),
+        (read_kitti_csv, "0,1,2,3,4,0.5,2,9", r"expected 6 \(frame,x1,y1,x2,y2,score\), 7 .* got 8"),
+    ],
+)
+def test_malformed_rows_name_file_line_and_reason(tmp_path: Path, reader: object, text: str, reason: str) -> None:
+    path = _write(tmp_path, "rows.txt", "\n" + text + "\n")
+    with pytest.raises(FormatError, match=reason) as caught:
+        reader(path)  # type: ignore[operator]
+    assert str(caught.value).startswith(f"{path}:2: ") and caught.value.line == 2 and caught.value.path == path
+
+
+def test_a_csv_row_unlike_the_first_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "rrc.txt", "0,1,2,3,4,0.5\n1,1,2,3,4,0.5,2\n")
+    with pytest.raises(FormatError, match=r"rrc.txt:2: expected 6 columns like the first row, got 7"):
+        read_kitti_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("frameRate=30\n", "not a valid seqinfo.ini: File contains no section headers"),
+        ("[Other]\nframeRate=30\n", r"no \[Sequence\] section"),
+        ("[Sequence]\nframeRate=30\nframerate=25\n", "not a valid seqinfo.ini: .*'framerate'.* already exists"),
+        ("[Sequence]\nframeRate=fast\n", "frameRate must be a number of frames per second, got 'fast'"),
+        ("[Sequence]\nframeRate=0\n", "frameRate must be positive, got '0'"),
+        ("[Sequence]\nframeRate=inf\n", "frameRate must be positive, got 'inf'"),
+        ("[Sequence]\nseqLength=10.5\n", "seqLength must be a whole number, got '10.5'"),
+        ("[Sequence]\nimWidth=-4\n", "imWidth must be positive, got '-4'"),
+    ],
+)
+def test_malformed_seqinfo_names_the_file(tmp_path: Path, text: str, reason: str) -> None:
+    path = _write(tmp_path, "seqinfo.ini", text)
+    with pytest.raises(FormatError, match=f"^{path}: {reason}"):
+        read_seqinfo(path)
+
+
+def test_seqinfo_keys_are_case_insensitive_and_optional(tmp_path: Path) -> None:
+    path = _write(tmp_path, "seqinfo.ini", "[Sequence]\nFRAMERATE=12.5\nimdir=frames\ncomment=100%\n")
+    info = read_seqinfo(path)
+    assert (info.frame_rate, info.image_dir, info.length, info.name) == (12.5, "frames", None, None)
+    assert info.entries == (("frameRate", "12.5"), ("imDir", "frames"), ("comment", "100%"))
+    assert str(info.missing("seqLength")) == f"{path}: [Sequence] has no seqLength"
+
+
+def test_group_rows_keeps_file_order_within_each_key() -> None:
+    groups = group_rows(np.array([3, 1, 3, 2, 1]))
+    assert list(groups) == [1, 2, 3]
+    assert [groups[key].tolist() for key in groups] == [[1, 4], [3], [0, 2]]
+    assert group_rows(np.zeros(0, dtype=np.int64)) == {}
+
+
+def test_import_tracker_does_not_import_the_readers() -> None:
+    code = "import sys, tracker; print(sorted(m for m in ('tracker.formats', 'tracker.frames') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
