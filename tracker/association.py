@@ -73,15 +73,18 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray, gate_after: bool =
     # No conflict iff no row and no column repeats among the feasible pairs (a set of a few
     # Python ints is cheaper than two NumPy reductions on the small matrices of one frame).
     as_rows, as_cols = rows.tolist(), cols.tolist()
-    if len(set(as_rows)) < len(as_rows) or len(set(as_cols)) < len(as_cols):
+    taken_rows, taken_cols = set(as_rows), set(as_cols)
+    if len(taken_rows) < len(as_rows) or len(taken_cols) < len(as_cols):
         rows, cols = linear_sum_assignment(cost if gate_after else np.where(feasible, cost, _INFEASIBLE))
         keep = feasible[rows, cols]
         rows, cols = rows[keep], cols[keep]
-    free_rows = np.ones(m, dtype=bool)
-    free_rows[rows] = False
-    free_cols = np.ones(n, dtype=bool)
-    free_cols[cols] = False
-    return Assignment(rows, cols, free_rows.nonzero()[0], free_cols.nonzero()[0])
+        taken_rows, taken_cols = set(rows.tolist()), set(cols.tolist())
+    return Assignment(rows, cols, _free(m, taken_rows), _free(n, taken_cols))
+
+
+def _free(size: int, taken: set[int]) -> np.ndarray:
+    """The ``(size - len(taken),)`` int64 ascending indices below ``size`` not in ``taken``."""
+    return np.array([k for k in range(size) if k not in taken], dtype=np.int64)
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)

@@ -17,9 +17,11 @@ import numpy as np
 __all__ = [
     "CXCYWH_TO_XYXY",
     "XYXY_TO_CXCYWH",
+    "boxes_to_rows",
     "cxcyah_to_xyxy",
     "cxcysr_to_xyxy",
     "iou_matrix",
+    "iou_xyxy",
     "rows_to_xyxy",
     "tlwh_to_xyxy",
     "xyxy_to_cxcyah",
@@ -39,8 +41,14 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns:
         ``(M, N)`` float64 IoU in ``[0, 1]``; 0 where both boxes have zero area.
     """
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    return iou_xyxy(np.asarray(a, dtype=np.float64).reshape(-1, 4), np.asarray(b, dtype=np.float64).reshape(-1, 4))
+
+
+def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`iou_matrix` without input conversion: ``a`` ``(M, 4)`` and ``b`` ``(N, 4)`` float64 ``xyxy`` arrays.
+
+    For the tracker's hot path, whose boxes are float64 already.
+    """
     # (M, N, 2) overlap extents along x and y, clipped at 0.
     extent = np.minimum(a[:, None, 2:], b[None, :, 2:])
     extent -= np.maximum(a[:, None, :2], b[None, :, :2])
@@ -82,9 +90,18 @@ def xyxy_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
     Raises:
         ValueError: an unknown ``representation``.
     """
-    rows = XYXY_TO_CXCYWH @ np.asarray(xyxy, dtype=np.float64).reshape(-1, 4).T
+    return boxes_to_rows(np.asarray(xyxy, dtype=np.float64).reshape(-1, 4), representation)
+
+
+def boxes_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
+    """:func:`xyxy_to_rows` without input conversion: ``xyxy`` must be an ``(N, 4)`` float64 array.
+
+    Raises:
+        ValueError: an unknown ``representation``.
+    """
+    rows = np.dot(XYXY_TO_CXCYWH, xyxy.T)
     if representation == "cxcyah":
-        rows[2] = _ratio(rows[2], rows[3])
+        rows[2] /= np.where(rows[3] > 0.0, rows[3], np.inf)  # w / h, 0 for h = 0
     elif representation == "cxcysr":
         w, h = rows[2].copy(), rows[3].copy()
         rows[2] = w * h
@@ -113,7 +130,7 @@ def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
         cxcywh[3] = _ratio(s, cxcywh[2])
     else:
         raise ValueError(f"unknown box representation {representation!r}")
-    return (CXCYWH_TO_XYXY @ cxcywh).T
+    return np.dot(CXCYWH_TO_XYXY, cxcywh).T
 
 
 def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:

@@ -190,9 +190,10 @@ class Tracks:
         documented dtype and shape; the arrays are not copied, only made read-only.
         """
         tracks = object.__new__(cls)
-        for name, array in fields.items():
-            array.flags.writeable = False
-            object.__setattr__(tracks, name, array)
+        for array in fields.values():
+            if array.flags.writeable:  # views of a read-only array are read-only already
+                array.flags.writeable = False
+        tracks.__dict__.update(fields)
         return tracks
 
     @classmethod

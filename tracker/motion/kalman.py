@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.boxes import rows_to_xyxy, xyxy_to_rows
+from tracker.boxes import boxes_to_rows, rows_to_xyxy, xyxy_to_rows
 from tracker.motion.base import MotionModel, MotionState
 
 __all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
@@ -48,8 +48,14 @@ __all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
 _DIM_Z = 4
 _DIM_X = 2 * _DIM_Z
 _DIAG = np.arange(_DIM_X)
-_MEAN, _VAR, _COV = slice(0, _DIM_X), slice(_DIM_X, 2 * _DIM_X), slice(2 * _DIM_X, 2 * _DIM_X + _DIM_Z)
-_WIDTH = 2 * _DIM_X + _DIM_Z
+# Rows of the transposed state (one row per stored number, one column per track): the mean
+# (z, then its velocity v), then per component P_zv, P_zz and P_vv. P_zv and P_zz are adjacent
+# (the correction scales both), and so are P_zz and P_vv (the variances, which process noise grows).
+_MEAN = slice(0, _DIM_X)
+_PZV, _PZZ, _PVV = slice(8, 12), slice(12, 16), slice(16, 20)
+_VAR = slice(12, 20)  # P_zz then P_vv: the diagonal of the covariance, in the order of the mean
+_GAIN_ROWS = slice(8, 16)  # P_zv then P_zz: divided by the innovation variance, the gains of v and z
+_WIDTH = 20
 _PROPAGATOR_CACHE = 8  # distinct time steps whose prediction matrix is kept
 
 #: Box representations of the measurement; see the module doc.
@@ -103,9 +109,9 @@ class KalmanMotion(MotionModel):
 
     The state of ``M`` tracks is one float64 array ``x`` ``(M, 20)`` (one array, so that
     the pipeline moves rows with one operation): columns 0-7 the mean ``(z, dz/dt)``,
-    8-15 the diagonal of the covariance, 16-19 the covariance of each component with
-    its velocity. :meth:`mean` and :meth:`covariance` read them as ``(M, 8)`` and
-    ``(M, 8, 8)``.
+    8-11 the covariance of each component with its velocity, 12-19 the diagonal of the
+    covariance (the components', then their velocities'). :meth:`mean` and
+    :meth:`covariance` read them as ``(M, 8)`` and ``(M, 8, 8)``.
     """
 
     supports_gain_scale = True
@@ -130,7 +136,7 @@ class KalmanMotion(MotionModel):
         self._propagators: dict[float, np.ndarray] = {}
         size = 2 if sort else 3
         # Camera-motion warp, on the state's component rows x' = W @ x: W is this identity plus,
-        # per frame, the entries (_warp_rows, _warp_cols) taken from the affine (see warp()).
+        # per frame, the entries _warp_flat taken from the affine (see warp()).
         self._warp_base = np.eye(_WIDTH)
         rows: list[int] = []
         cols: list[int] = []
@@ -140,7 +146,7 @@ class KalmanMotion(MotionModel):
         for column in (size, _DIM_Z + size, _DIM_X + size, _DIM_X + _DIM_Z + size, 2 * _DIM_X + size):
             rows.append(column)  # the size, its velocity, their (co)variances
             cols.append(column)
-        self._warp_rows, self._warp_cols = np.array(rows), np.array(cols)
+        self._warp_flat = np.array(rows) * _WIDTH + np.array(cols)  # (row, col) entries of W, flat
         self._size_power = 2.0 if sort else 1.0  # s = w * h scales by k², h by k
 
     def _heights(self, rows: np.ndarray) -> np.ndarray:
@@ -153,7 +159,7 @@ class KalmanMotion(MotionModel):
         """Variances ``(absolute + per_height * h)²`` per component: ``(K, 1)`` if absolute only, else ``(K, M)``."""
         absolute, relative = noise
         if relative is None:
-            return np.square(absolute)
+            return absolute * absolute
         return np.square(absolute + relative * self._heights(rows))
 
     def transition(self, dt: float) -> np.ndarray:
@@ -188,7 +194,7 @@ class KalmanMotion(MotionModel):
         P = np.zeros((len(x), _DIM_X, _DIM_X))
         P[:, _DIAG, _DIAG] = x[:, _VAR]
         pos, vel = np.arange(_DIM_Z), np.arange(_DIM_Z, _DIM_X)
-        P[:, pos, vel] = P[:, vel, pos] = x[:, _COV]
+        P[:, pos, vel] = P[:, vel, pos] = x[:, _PZV]
         return P
 
     # The methods below compute on the transpose of the state, ``(20, M)``: each stored
@@ -214,7 +220,7 @@ class KalmanMotion(MotionModel):
         if G is None:
             G = np.eye(_WIDTH)
             for k in range(_DIM_Z):
-                z, v, var_z, var_v, cov = k, _DIM_Z + k, _DIM_X + k, _DIM_X + _DIM_Z + k, 2 * _DIM_X + k
+                z, v, cov, var_z, var_v = k, _DIM_Z + k, _PZV.start + k, _PZZ.start + k, _PVV.start + k
                 G[z, v] = dt
                 G[var_z, cov] = 2.0 * dt
                 G[var_z, var_v] = dt * dt
@@ -227,7 +233,7 @@ class KalmanMotion(MotionModel):
     def predict(self, state: MotionState, dt: float) -> MotionState:
         prior = state["x"].T
         q = self._variance(self._q, prior)  # from the prior box heights
-        x = self._propagator(dt) @ prior
+        x = np.dot(self._propagator(dt), prior)
         x[_VAR] += dt * q
         return MotionState({"x": x.T})
 
@@ -242,20 +248,23 @@ class KalmanMotion(MotionModel):
         still shrinks as for any observation).
         """
         x = np.array(state["x"].T)  # (20, M), C-contiguous
+        m = x.shape[1]
         r = self._variance(self._r, x)
-        innovation = xyxy_to_rows(xyxy, self.config.representation) - x[:_DIM_Z]
+        innovation = self._measure(xyxy) - x[:_DIM_Z]
         if gain_scale is not None:
             innovation *= gain_scale
-        var_z, var_v, cov = x[8:12], x[12:16], x[_COV]
-        s = var_z + r  # innovation variance per component
-        gain_v = cov / s
-        x[:_DIM_Z] += (var_z / s) * innovation
-        x[_DIM_Z:_DIM_X] += gain_v * innovation
-        var_v -= gain_v * cov
-        shrink = r / s
-        var_z *= shrink
-        cov *= shrink
+        s = x[_PZZ] + r  # innovation variance per component
+        gains = x[_GAIN_ROWS].reshape(2, _DIM_Z, m) / s  # P_zv / s (of v), P_zz / s (of z)
+        x[_MEAN].reshape(2, _DIM_Z, m)[...] += gains[::-1] * innovation
+        x[_PVV] -= gains[0] * x[_PZV]
+        x[_GAIN_ROWS].reshape(2, _DIM_Z, m)[...] *= r / s  # P_zv and P_zz shrink by R / S
         return MotionState({"x": x.T})
+
+    def _measure(self, xyxy: np.ndarray) -> np.ndarray:
+        """``(4, K)`` measurement rows of ``(K, 4)`` ``xyxy`` boxes (float64 arrays skip the conversion)."""
+        if isinstance(xyxy, np.ndarray) and xyxy.dtype == np.float64 and xyxy.ndim == 2:
+            return boxes_to_rows(xyxy, self.config.representation)
+        return xyxy_to_rows(xyxy, self.config.representation)
 
     def mahalanobis(self, state: MotionState, xyxy: np.ndarray, measurement_noise: bool = True) -> np.ndarray:
         """Squared Mahalanobis distances ``(M, N)`` of ``(N, 4)`` ``xyxy`` boxes to the predicted measurements.
@@ -267,7 +276,7 @@ class KalmanMotion(MotionModel):
         ``measurement_noise=False``, ``S = P_pos`` (the predicted state's covariance only).
         """
         x = state["x"].T
-        s = x[8:12] + self._variance(self._r, x) if measurement_noise else x[8:12]
+        s = x[_PZZ] + self._variance(self._r, x) if measurement_noise else x[_PZZ]
         diff = xyxy_to_rows(xyxy, self.config.representation)[:, None, :] - x[:_DIM_Z, :, None]
         return np.einsum("kmn,kmn,km->mn", diff, diff, 1.0 / s)
 
@@ -288,11 +297,14 @@ class KalmanMotion(MotionModel):
         if affine.shape != (2, 3):
             raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
         (a, b, tx), (c, d, ty) = affine.tolist()
-        scale = abs(a * d - b * c) ** (0.5 * self._size_power)
-        block, squares = [a, b, c, d], [a * a, b * b, c * c, d * d]
-        W = self._warp_base.copy()
-        W[self._warp_rows, self._warp_cols] = block * 2 + squares * 3 + [scale, scale] + [scale * scale] * 3
-        x = W @ state["x"].T
+        if a == d == 1.0 and b == c == 0.0:  # a translation moves the centres only
+            x = np.array(state["x"].T)
+        else:
+            scale = abs(a * d - b * c) ** (0.5 * self._size_power)
+            block, squares = [a, b, c, d], [a * a, b * b, c * c, d * d]
+            W = self._warp_base.copy()
+            W.put(self._warp_flat, block * 2 + squares * 3 + [scale, scale] + [scale * scale] * 3)
+            x = np.dot(W, state["x"].T)
         x[0] += tx
         x[1] += ty
         return MotionState({"x": x.T})
