@@ -71,7 +71,7 @@ from benchmarks.report import TIMERS_TEXT, RunStats, library_versions, markdown_
 from detectors.files import FileDetections
 from tracker.app.config import load_yaml
 from tracker.app.writers import format_mot_row, mot_rows
-from tracker.config import from_mapping, to_dict
+from tracker.config import from_mapping, merge, to_dict
 from tracker.registry import config_class
 from tracker.types import Detections, Tracks
 
@@ -284,7 +284,7 @@ def _make_tracker(
     backend = label.partition(VARIANT_SEPARATOR)[0]
     settings = bench.tracker_settings(backend)
     if label in variants:
-        settings.update(load_yaml(variants[label]))
+        settings = merge(settings, load_yaml(variants[label]))
     if "frame_rate" in {f.name for f in dataclasses.fields(config_class(backend))}:
         settings.setdefault("frame_rate", seq.frame_rate)
     instance = tracker.create(backend, settings)

@@ -17,14 +17,17 @@ Grid file (YAML)::
     base: {min_hits: 2}        # overrides applied to every candidate
     grid:                      # key -> list of values; dotted keys reach nested configs
       max_age_s: [1.0, 2.0]
+      byte.low_score: [0.1, 0.2]
       kalman.process_velocity_std_per_height: [[0.2, 0.2, 0.0, 0.2], [0.4, 0.4, 0.0, 0.4]]
-      byte:                    # values that are mappings: pick one set of coupled overrides
-        - {}
-        - {min_score: 0.3, byte_low_score: 0.1}
+      ocm:                     # values that are mappings: pick one set of coupled overrides
+        - {ocm: null}
+        - {ocm: {weight: 0.2}, min_score: 0.3}
 
-Keys are the backend's config fields, as in its settings YAML (``configs/vtrack.yaml``).
-Each grid key lists the values to try: plain values set that key; mappings (the key
-then only names the choice) are sets of coupled overrides tried together. The grid
+Keys are the backend's config fields, as in its settings YAML (``configs/README.md``).
+Each grid key lists the values to try: plain values (``null`` included) set that key, a
+dotted key reaching into a nested block; mappings (the key then only names the choice)
+are sets of coupled overrides tried together, so a nested block as a whole is written
+``{byte: {low_score: 0.1}}``. The grid
 is the product of all lists; every candidate is checked against the backend's
 config when the file is loaded, so an unknown key fails before anything runs.
 
@@ -58,7 +61,7 @@ from benchmarks.evaluate import COMBINED, evaluate
 from benchmarks.runner import _load_file_detections, _run_pair
 from tracker.app import report
 from tracker.app.config import load_yaml
-from tracker.config import ConfigError, from_mapping
+from tracker.config import ConfigError, from_mapping, merge
 from tracker.registry import config_class
 
 __all__ = ["Grid", "add_arguments", "candidates", "load_grid", "run", "tune"]
@@ -111,13 +114,6 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, Mapping) and key in merged else value
-    return merged
-
-
 def candidates(grid: Grid) -> list[dict[str, Any]]:
     """Every candidate's overrides: ``base`` merged with one combination of the grid's values.
 
@@ -128,7 +124,7 @@ def candidates(grid: Grid) -> list[dict[str, Any]]:
     for values in itertools.product(*(grid.grid[k] for k in keys)):
         overrides = dict(grid.base)
         for key, value in zip(keys, values, strict=True):
-            overrides = _merge(overrides, _nest(value) if isinstance(value, Mapping) else _nest({key: value}))
+            overrides = merge(overrides, _nest(value) if isinstance(value, Mapping) else _nest({key: value}))
         options.append(overrides)
     return options
 
@@ -167,7 +163,7 @@ def tune(bench: BenchmarkConfig, grid: Grid, folds: int, out: Path, progress: bo
         for index, overrides in enumerate(tqdm(options, desc="candidates", disable=not progress)):
             results = {}
             for seq in sequences:
-                instance = tracker.create(grid.backend, _merge(settings, overrides))
+                instance = tracker.create(grid.backend, merge(settings, overrides))
                 results[seq.name] = runs / str(index) / f"{seq.name}.txt"
                 _run_pair(bench, seq, instance, detections[seq.name], results[seq.name])
             train.append(

@@ -7,9 +7,10 @@ from scenes import box, dets
 import tracker
 from tracker import Detections
 from tracker.config import ConfigError
+from tracker.mechanisms.updates import AmsConfig, MotionSuppression
 from tracker.motion import KalmanConfig, KalmanMotion
 from tracker.motion.lstm import ConstantVelocityMotion
-from tracker.pipeline import AssociationConfig, AssociationTracker
+from tracker.pipeline import AssociationTracker, PipelineConfig
 
 # --- the scene -----------------------------------------------------------------------------------
 
@@ -22,7 +23,7 @@ def test_ams_keeps_a_pedestrian_through_a_partial_then_full_occlusion(ams):
     jump corrupts the filter's vertical and area velocities, the prediction drifts off and the
     track is lost (a new ID); with AMS the update trusts the prediction and the track keeps its ID.
     """
-    t = tracker.create("sort", min_hits=1, max_age_s=2.0, ams=ams)
+    t = tracker.create("sort", min_hits=1, max_age_s=2.0, ams=ams)  # true: AMS with its defaults
     reported = []
     for k in range(24):
         cx = 100 + 10 * k
@@ -41,22 +42,36 @@ def test_ams_keeps_a_pedestrian_through_a_partial_then_full_occlusion(ams):
 
 
 def _walker(**settings) -> AssociationTracker:
-    """A tracker that has seen a 40 x 100 box at (100, 150) and (110, 150), 0.1 s apart."""
-    t = tracker.create("sort", min_hits=1, ams=True, **settings)
+    """A tracker that has seen a 40 x 100 box at (100, 150) and (110, 150), 0.1 s apart; ``settings``: AMS's."""
+    t = tracker.create("sort", min_hits=1, ams=settings)
     t.update(dets(box(100, 150, 40, 100)), 0.0)
     t.update(dets(box(110, 150, 40, 100)), 0.1)
     return t
 
 
+def _part(t: AssociationTracker) -> MotionSuppression:
+    return next(policy for policy in t._policies if isinstance(policy, MotionSuppression))
+
+
 def _gain(t: AssociationTracker, xyxy: list[float], now: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
-    f, i = t._f.copy(), t._i.copy()
-    return t._ams_gain(f, i, np.array([xyxy], dtype=np.float64), now), f
+    """AMS's gain factors for track 0 matched to ``xyxy`` at ``now``, and its float row after the running means."""
+    f, i = t.table.f.copy(), t.table.i.copy()
+    _, gain = _part(t).before_update(t, np.arange(1), np.array([xyxy], dtype=np.float64), f, i, t.state, now)
+    return gain, f
+
+
+def _velocity(t: AssociationTracker, f: np.ndarray) -> np.ndarray:
+    return f[0, t.table.column("ams_velocity")]
+
+
+def _area(t: AssociationTracker, f: np.ndarray) -> float:
+    return f[0, t.table.column("ams_area")]
 
 
 def test_running_means_after_two_observations():
-    t = _walker(ams_window_s=1.0)
-    np.testing.assert_allclose(t._f[0, t._ams_velocity], [100.0, 0.0, 0.0, 0.0])  # the first velocity, whole
-    np.testing.assert_allclose(t._f[0, t._ams_area], 4000.0)
+    t = _walker(window_s=1.0)
+    np.testing.assert_allclose(_velocity(t, t.table.f), [100.0, 0.0, 0.0, 0.0])  # the first velocity, whole
+    np.testing.assert_allclose(_area(t, t.table.f), 4000.0)
 
 
 @pytest.mark.parametrize(
@@ -69,43 +84,45 @@ def test_running_means_after_two_observations():
     ],
 )
 def test_gain_per_pair(xyxy, expected):
-    gain, _ = _gain(_walker(ams_alpha=0.4), xyxy)
+    gain, _ = _gain(_walker(alpha=0.4), xyxy)
     np.testing.assert_allclose(gain[:, 0], expected)
 
 
 def test_area_gate_off_suppresses_a_speed_spike_alone():
-    gain, _ = _gain(_walker(ams_alpha=0.4, ams_shrink=None), box(150, 150, 40, 100))
+    gain, _ = _gain(_walker(alpha=0.4, shrink=None), box(150, 150, 40, 100))
     np.testing.assert_allclose(gain[:, 0], [0.4, 0.4, 1.0, 1.0])
 
 
 def test_threshold_is_relative_to_the_mean_speed():
     # 140 px/s against a mean of 100 px/s: a spike of 0.4, abnormal only below the threshold.
     for threshold, expected in ((0.3, 0.4), (0.5, 1.0)):
-        gain, _ = _gain(_walker(ams_threshold=threshold, ams_shrink=None), box(124, 150, 40, 100))
+        gain, _ = _gain(_walker(threshold=threshold, shrink=None), box(124, 150, 40, 100))
         assert gain[0, 0] == pytest.approx(expected)
 
 
 def test_running_means_are_exponential_in_seconds():
-    t = _walker(ams_window_s=0.5)
+    t = _walker(window_s=0.5)
     _, f = _gain(t, [100, 100, 140, 150], now=0.3)  # 0.2 s after the last observation
     w = 1.0 - np.exp(-0.2 / 0.5)
     velocity = np.array([(120 - 110) / 0.2, (125 - 150) / 0.2, 0.0, -50 / 0.2])
-    np.testing.assert_allclose(f[0, t._ams_velocity], [100, 0, 0, 0] + w * (velocity - [100, 0, 0, 0]))
-    np.testing.assert_allclose(f[0, t._ams_area], 4000 + w * (2000 - 4000))
+    np.testing.assert_allclose(_velocity(t, f), [100, 0, 0, 0] + w * (velocity - [100, 0, 0, 0]))
+    np.testing.assert_allclose(_area(t, f), 4000 + w * (2000 - 4000))
 
 
 def test_the_first_two_observations_are_never_suppressed():
-    t = tracker.create("sort", min_hits=1, ams=True, ams_shrink=None)
+    t = tracker.create("sort", min_hits=1, ams={"shrink": None})
     t.update(dets(box(100, 150, 40, 100)), 0.0)
     gain, _ = _gain(t, [300, 100, 320, 150], now=0.1)
     np.testing.assert_allclose(gain, 1.0)
 
 
-def test_ams_off_adds_no_columns():
+def test_ams_declares_its_per_track_fields():
     off, on = tracker.create("sort"), tracker.create("sort", ams=True)
     for t in (off, on):
         t.update(dets(box(100, 150)), 0.0)
-    assert on._f.shape[1] == off._f.shape[1] + 5
+    assert on.table.f.shape[1] == off.table.f.shape[1] + 5
+    with pytest.raises(KeyError):
+        off.table.column("ams_area")
 
 
 @pytest.mark.parametrize("representation", ["cxcysr", "cxcyah"])
@@ -131,11 +148,12 @@ def test_kalman_gain_scale_scales_the_mean_correction_only(representation):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"ams_alpha": 0.0}, {"ams_alpha": 1.5}, {"ams_threshold": -1}, {"ams_shrink": 1.2}, {"ams_window_s": 0}]
+    "bad",
+    [{"alpha": 0.0}, {"alpha": 1.5}, {"threshold": -1}, {"shrink": 1.2}, {"window_s": 0}, {"alpha": float("nan")}],
 )
 def test_invalid_ams_settings_are_refused(bad):
-    with pytest.raises(ConfigError):
-        tracker.create("vtrack", bad)
+    with pytest.raises(ConfigError, match="ams"):
+        tracker.create("vtrack", ams=bad)
 
 
 def test_ams_needs_a_motion_model_with_a_gain():
@@ -144,7 +162,7 @@ def test_ams_needs_a_motion_model_with_a_gain():
     with pytest.raises(ConfigError, match="no gain to suppress"):
         tracker.create("lstm", {"ams": True})
     with pytest.raises(ValueError, match="does not have"):
-        AssociationTracker(ConstantVelocityMotion(window=5), AssociationConfig(ams=True))
+        AssociationTracker(ConstantVelocityMotion(window=5), PipelineConfig(ams=AmsConfig()))
     model = ConstantVelocityMotion(window=5)
     with pytest.raises(NotImplementedError):
         model.update(model.initiate(np.zeros((1, 4))), np.zeros((1, 4)), np.ones(1))

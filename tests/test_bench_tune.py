@@ -30,8 +30,8 @@ def test_candidates_expand_the_product_over_the_base():
 
 
 def test_mapping_values_are_coupled_override_sets():
-    grid = Grid("sort", {}, {"byte": [{}, {"min_score": 0.3, "byte_low_score": 0.1}], "max_age_s": [1.0]})
-    assert candidates(grid) == [{"max_age_s": 1.0}, {"min_score": 0.3, "byte_low_score": 0.1, "max_age_s": 1.0}]
+    grid = Grid("sort", {}, {"byte": [{}, {"min_score": 0.3, "byte": {"low_score": 0.1}}], "max_age_s": [1.0]})
+    assert candidates(grid) == [{"max_age_s": 1.0}, {"min_score": 0.3, "byte": {"low_score": 0.1}, "max_age_s": 1.0}]
 
 
 def test_grid_file_is_checked_against_the_backend(tmp_path):

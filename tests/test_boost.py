@@ -7,9 +7,11 @@ from scenes import box, dets
 import tracker
 from tracker.boxes import xyxy_to_rows
 from tracker.config import ConfigError
+from tracker.mechanisms.boosts import DuoConfig
+from tracker.mechanisms.costs import BoostConfig
 from tracker.motion import KalmanConfig, KalmanMotion
 from tracker.motion.lstm import ConstantVelocityMotion
-from tracker.pipeline import AssociationConfig, AssociationTracker
+from tracker.pipeline import AssociationTracker, PipelineConfig
 from tracker.similarity import (
     CHI2_4DOF_99,
     boost_similarity,
@@ -96,21 +98,34 @@ def test_dlo_and_duo_boosts():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"mhd_weight": -0.1}, {"shape_weight": -1.0}, {"tracklet_decay": 0.0}, {"dlo_coef": 1.5}]
+    "bad",
+    [
+        {"boost": {"mhd_weight": -0.1}},
+        {"boost": {"shape_weight": -1.0}},
+        {"boost": {"tracklet_decay": 0.0}},
+        {"boost": {"iou_weight": float("nan")}},
+        {"dlo": {"coef": 1.5}},
+    ],
 )
 def test_invalid_boost_settings_are_refused(bad):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=next(iter(bad))):
         tracker.create("vtrack", bad)
 
 
-@pytest.mark.parametrize("settings", [{"mhd_weight": 0.25}, {"duo": True}])
-def test_mahalanobis_needs_a_motion_model_that_has_it(settings):
+@pytest.mark.parametrize(
+    ("settings", "config"),
+    [
+        ({"boost": {"mhd_weight": 0.25}}, PipelineConfig(boost=BoostConfig(mhd_weight=0.25))),
+        ({"duo": True}, PipelineConfig(duo=DuoConfig())),
+    ],
+)
+def test_mahalanobis_needs_a_motion_model_that_has_it(settings, config):
     if "lstm" not in tracker.available():
         tracker.registry.register("lstm", "tracker.backends.lstm")
-    with pytest.raises(ConfigError, match="innovation covariance"):
+    with pytest.raises(ConfigError, match="no covariance"):
         tracker.create("lstm", settings)
     with pytest.raises(ValueError, match="cannot provide"):
-        AssociationTracker(ConstantVelocityMotion(window=5), AssociationConfig(**settings))
+        AssociationTracker(ConstantVelocityMotion(window=5), config)
     with pytest.raises(NotImplementedError):
         ConstantVelocityMotion(window=5).mahalanobis(ConstantVelocityMotion(window=5).initiate(np.zeros((1, 4))), [])
 
@@ -121,7 +136,7 @@ def test_mahalanobis_needs_a_motion_model_that_has_it(settings):
 @pytest.mark.parametrize("weight", [0.0, 2.0])
 def test_shape_keeps_a_pedestrian_on_the_detection_of_his_size(weight):
     """A pedestrian stands still; next frame his own box is shifted 12 px while a shorter box sits on him."""
-    t = tracker.create("sort", min_hits=1, shape_weight=weight)
+    t = tracker.create("sort", min_hits=1, boost={"iou_weight": 0.0, "mhd_weight": 0.0, "shape_weight": weight})
     for k in range(8):
         t.update(dets(box(100, 100, 40, 100)), k / 10)
     tracks = t.update(dets(box(112, 100, 40, 100), box(100, 100, 40, 80)), 0.8)  # IoU 0.54 and 0.8
@@ -136,7 +151,9 @@ def test_mahalanobis_follows_the_uncertain_axis(weight):
     only the first is plausible under the filter: Mahalanobis similarity picks it.
     """
     kalman = {"process_std": [100.0, 1.0, 3.1623, 3.1623]}
-    t = tracker.create("sort", min_hits=1, mhd_weight=weight, kalman=kalman)
+    t = tracker.create(
+        "sort", min_hits=1, boost={"iou_weight": 0.0, "mhd_weight": weight, "shape_weight": 0.0}, kalman=kalman
+    )
     for k in range(10):
         t.update(dets(box(100, 100)), k / 10)
     tracks = t.update(dets(box(115, 100), box(100, 108)), 1.0)
@@ -146,7 +163,7 @@ def test_mahalanobis_follows_the_uncertain_axis(weight):
 @pytest.mark.parametrize("coef", [None, 0.65])
 def test_dlo_keeps_a_track_on_its_low_score_detection(coef):
     """A pedestrian's score drops to 0.35 (partly occluded) for 5 frames; BYTE is off; clutter of 0.35 elsewhere."""
-    t = tracker.create("sort", min_hits=1, min_score=0.5, dlo_coef=coef, max_age_s=0.2)
+    t = tracker.create("sort", min_hits=1, min_score=0.5, dlo=coef and {"coef": coef}, max_age_s=0.2)
     reported = []
     for k in range(15):
         score = 0.35 if 5 <= k < 10 else 0.9
@@ -161,7 +178,7 @@ def test_dlo_keeps_a_track_on_its_low_score_detection(coef):
 @pytest.mark.parametrize("duo", [False, True])
 def test_duo_starts_a_track_on_a_low_score_detection_no_track_explains(duo):
     """One tracked pedestrian; a second one appears far away, detected at 0.4 twice (overlapping boxes)."""
-    t = tracker.create("vtrack", min_hits=1, min_score=0.5, byte_low_score=None, duo=duo)
+    t = tracker.create("vtrack", min_hits=1, min_score=0.5, byte=None, duo=duo)
     for k in range(5):
         t.update(dets(box(100, 100, 40, 100)), k / 10)
     frame = dets(box(100, 100, 40, 100), box(600, 300, 40, 100), box(604, 300, 40, 100), scores=[0.9, 0.4, 0.45])

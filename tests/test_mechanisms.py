@@ -9,6 +9,7 @@ from scenes import box, dets
 import tracker
 from tracker import Detections
 from tracker.camera_motion import affine_from_rotation
+from tracker.mechanisms.base import Frame
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -16,7 +17,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 @pytest.mark.parametrize("byte", [False, True])
 def test_byte_keeps_a_partly_occluded_car_on_its_low_score_detections(byte):
     """The car's score drops to 0.3 for 8 frames (occlusion); a clutter box of 0.3 appears elsewhere."""
-    t = tracker.create("sort", min_score=0.5, byte_low_score=0.1 if byte else None, max_age_s=0.5)
+    t = tracker.create("sort", min_score=0.5, byte={"low_score": 0.1} if byte else None, max_age_s=0.5)
     reported = []
     for k in range(20):
         score = 0.3 if 6 <= k < 14 else 0.9
@@ -33,7 +34,7 @@ def test_ocm_prefers_the_detection_along_the_direction_of_travel():
     """A car drives right; two candidates lie either side of the prediction, the backward one closer."""
     chosen = {}
     for weight in (0.0, 0.2):
-        t = tracker.create("sort", min_hits=1, ocm_weight=weight)
+        t = tracker.create("sort", min_hits=1, ocm={"weight": weight})
         for k in range(10):
             t.update(dets(box(10 + 10 * k, 100)), k / 10)  # last observation centred at x = 100
         tracks = t.update(dets(box(96, 100), box(124, 100)), 1.0)
@@ -42,10 +43,13 @@ def test_ocm_prefers_the_detection_along_the_direction_of_travel():
 
 
 def test_ocm_term_values():
-    t = tracker.create("sort", min_hits=1, ocm_weight=0.2, ocm_history=3)
+    t = tracker.create("sort", min_hits=1, ocm={"weight": 1.0, "history": 3})
     for k in range(4):
         t.update(dets(box(100 + 10 * k, 100)), k / 10)  # last centre (130, 100), moving +x
-    term = t._direction_consistency(np.array([box(200, 100), box(0, 100), box(130, 200)], dtype=np.float64))
+    frame = Frame(
+        t, np.array([box(200, 100), box(0, 100), box(130, 200)], dtype=np.float64), np.ones(3), np.zeros(3), 0.4, 0.3
+    )
+    term = t._stages[0].terms[0].similarity(t, frame, np.arange(3), np.zeros((1, 3)))
     np.testing.assert_allclose(term, [[0.5, -0.5, 0.0]], atol=1e-9)
 
 

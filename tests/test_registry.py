@@ -35,7 +35,7 @@ def test_config_overrides_and_unknown_keys():
         tracker.create("sort", kalman={"measurement_std": [1, 2]})
     with pytest.raises(ConfigError, match="'min_hits' must be an integer"):
         tracker.create("sort", min_hits="three")
-    with pytest.raises(ConfigError, match="iou_threshold must be in"):
+    with pytest.raises(ConfigError, match="iou_threshold must be <= 1.0"):
         tracker.create("sort", iou_threshold=1.5)
 
 
@@ -46,3 +46,29 @@ def test_import_tracker_loads_no_heavy_or_ros_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_api_as_the_readme_shows_it():
+    """The names a new user types: the lazily loaded submodules, ``default`` listed, the default named."""
+    code = (
+        "import tracker; print(tracker.camera_motion.CameraMotionEstimator.__name__, tracker.formats.__name__, "
+        "tracker.available()[0], 'vtrack' in tracker.create.__doc__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["CameraMotionEstimator", "tracker.formats", "default", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'pipelines'"):
+        _ = tracker.pipelines
+
+
+def test_merge_layers_nested_overrides():
+    from tracker.config import merge
+
+    base = {"byte": {"low_score": 0.1}, "boost": {"mhd_measurement_noise": False}, "min_hits": 2}
+    layered = merge(base, {"byte": {"iou_threshold": 0.6}, "boost": {"iou_weight": 1.0}, "min_hits": 3})
+    assert layered == {
+        "byte": {"low_score": 0.1, "iou_threshold": 0.6},
+        "boost": {"mhd_measurement_noise": False, "iou_weight": 1.0},
+        "min_hits": 3,
+    }
+    assert merge(base, {"byte": None})["byte"] is None
+    assert base["byte"] == {"low_score": 0.1}  # the inputs are not modified

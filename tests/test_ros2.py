@@ -642,7 +642,12 @@ def example_node(monkeypatch: pytest.MonkeyPatch, store: Any, repo_root: Path) -
 def test_example_node_publishes_tracks_with_the_input_header(
     example_node: Any, store: Any, classes: Any, repo_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    overrides = {"config": str(repo_root / "configs/sort.yaml"), "detections_topic": "/det", "tracks_topic": "/trk"}
+    overrides = {
+        "tracker": "sort",
+        "config": str(repo_root / "configs/sort.yaml"),
+        "detections_topic": "/det",
+        "tracks_topic": "/trk",
+    }
     monkeypatch.setattr(_Node, "overrides", overrides)
     node = example_node.TrackingNode()
     assert list(node.subscriptions) == ["/det"] and list(node.publishers) == ["/trk"]

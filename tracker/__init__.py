@@ -8,10 +8,16 @@ filterpy. Time is given as timestamps in seconds.
 >>> tracks = t.update(tracker.Detections(xyxy, scores, class_ids), timestamp=0.1)
 
 Modules: :mod:`tracker.types` (containers), :mod:`tracker.boxes` (geometry, IoU),
-:mod:`tracker.motion` (the motion-model seam, Kalman filter), :mod:`tracker.pipeline`
-(the association pipeline), :mod:`tracker.registry` (named backends),
-:mod:`tracker.app` (the ``vtrack`` command line; not imported here).
+:mod:`tracker.motion` (the motion-model seam: Kalman filter, LSTM), :mod:`tracker.pipeline`
+(the association pipeline), :mod:`tracker.mechanisms` (its parts), :mod:`tracker.table`
+(per-track data), :mod:`tracker.registry` (named backends). Loaded on first use, not by
+``import tracker``: :mod:`tracker.camera_motion` (needs OpenCV), :mod:`tracker.formats`
+(file readers), :mod:`tracker.frames` (frame sources), :mod:`tracker.app` (the ``vtrack``
+command line), :mod:`tracker.ros2` (ROS 2 messages and bags).
 """
+
+import importlib
+from types import ModuleType
 
 from tracker.base import BaseTracker, TimestampError, Tracker
 from tracker.config import ConfigError
@@ -29,3 +35,12 @@ __all__ = [
     "available",
     "create",
 ]
+
+#: Submodules loaded on first attribute access (``tracker.camera_motion.CameraMotionEstimator``).
+_LAZY = frozenset({"app", "camera_motion", "formats", "frames", "ros2"})
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY:
+        return importlib.import_module(f"tracker.{name}")
+    raise AttributeError(f"module 'tracker' has no attribute '{name}'")

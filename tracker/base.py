@@ -16,7 +16,12 @@ import numpy as np
 
 from tracker.types import Detections, Tracks
 
-__all__ = ["BaseTracker", "TimestampError", "Tracker"]
+__all__ = ["MAX_CAMERA_SCALE", "MAX_CAMERA_SHIFT_PX", "BaseTracker", "TimestampError", "Tracker", "check_camera_motion"]
+
+#: Largest frame-to-frame zoom (and ``1 /`` the smallest) a camera-motion affine may imply.
+MAX_CAMERA_SCALE = 10.0
+#: Largest frame-to-frame translation, pixels, of a camera-motion affine (far beyond any image).
+MAX_CAMERA_SHIFT_PX = 1e5
 
 
 class TimestampError(ValueError):
@@ -45,6 +50,32 @@ class Tracker(Protocol):
         ...
 
 
+def check_camera_motion(camera_motion: object) -> np.ndarray:
+    """``camera_motion`` as a ``(2, 3)`` float64 affine, checked to be a plausible frame-to-frame motion.
+
+    Raises:
+        ValueError: not a ``(2, 3)`` matrix of finite numbers, a linear part whose
+            determinant is not positive (a mirror or a collapse) or that scales areas
+            beyond :data:`MAX_CAMERA_SCALE` squared either way, or a translation
+            beyond :data:`MAX_CAMERA_SHIFT_PX`.
+    """
+    affine = np.asarray(camera_motion, dtype=np.float64)
+    if affine.shape != (2, 3):
+        raise ValueError(f"camera_motion must be a finite (2, 3) affine, got shape {affine.shape}")
+    (a, b, tx), (c, d, ty) = values = affine.tolist()
+    if not all(math.isfinite(v) for row in values for v in row):
+        raise ValueError(f"camera_motion must be a finite (2, 3) affine, got {values}")
+    det = a * d - b * c
+    if not MAX_CAMERA_SCALE**-2 <= det <= MAX_CAMERA_SCALE**2:
+        raise ValueError(
+            f"camera_motion's linear part has determinant {det:.6g}; a frame-to-frame camera motion "
+            f"scales areas by {MAX_CAMERA_SCALE**-2:g} to {MAX_CAMERA_SCALE**2:g}"
+        )
+    if abs(tx) > MAX_CAMERA_SHIFT_PX or abs(ty) > MAX_CAMERA_SHIFT_PX:
+        raise ValueError(f"camera_motion translates by ({tx:.6g}, {ty:.6g}) px, beyond {MAX_CAMERA_SHIFT_PX:g} px")
+    return affine
+
+
 class BaseTracker(ABC):
     """Checks the inputs of :meth:`update` once, for every backend.
 
@@ -54,6 +85,8 @@ class BaseTracker(ABC):
     name: str = "base"
     #: Whether :meth:`update` accepts ``camera_motion`` (the backend overrides :meth:`_compensate`).
     supports_camera_motion: bool = False
+    #: Whether :meth:`predict` is implemented (the backend overrides :meth:`_predict`).
+    supports_predict: bool = False
 
     def __init__(self) -> None:
         self._last_timestamp: float | None = None
@@ -71,12 +104,38 @@ class BaseTracker(ABC):
         Raises:
             TypeError: ``detections`` is not a :class:`~tracker.types.Detections`, or
                 ``camera_motion`` is given to a backend that cannot use it.
-            ValueError: ``camera_motion`` is not a finite ``(2, 3)`` matrix.
+            ValueError: ``camera_motion`` is not a plausible frame-to-frame affine (see
+                :func:`check_camera_motion`).
             TimestampError: ``timestamp`` is NaN/infinite or not strictly greater than
                 the previous call's.
         """
         if not isinstance(detections, Detections):
             raise TypeError(f"detections must be a tracker.Detections, got {type(detections).__name__}")
+        return self._update(detections, *self._step(timestamp, camera_motion))
+
+    def predict(self, timestamp: float, camera_motion: np.ndarray | None = None) -> Tracks:
+        """Advance every track to ``timestamp`` without detections (the detector skipped this frame).
+
+        The tracks :meth:`update` reported last (confirmed and matched then) are
+        returned at the boxes their motion model predicts now, with ``det_index`` -1.
+        Nothing counts as a missed detection: the next :meth:`update` goes on from
+        the predicted state. For a real-time mode that runs the detector on every
+        K-th frame only.
+
+        Args:
+            timestamp: the frame's capture time in seconds, strictly increasing.
+            camera_motion: as for :meth:`update`.
+
+        Raises:
+            NotImplementedError: the backend cannot predict (``supports_predict`` is False).
+            ValueError, TimestampError: as for :meth:`update`.
+        """
+        if not self.supports_predict:
+            raise NotImplementedError(f"tracker '{self.name}' cannot predict tracks without detections")
+        return self._predict(*self._step(timestamp, camera_motion))
+
+    def _step(self, timestamp: float, camera_motion: np.ndarray | None) -> tuple[float, float]:
+        """Check a call's timestamp and camera motion, apply the motion; ``(timestamp, dt)``."""
         timestamp = float(timestamp)
         if not math.isfinite(timestamp):
             raise TimestampError(f"timestamp must be finite seconds, got {timestamp}")
@@ -85,13 +144,10 @@ class BaseTracker(ABC):
                 f"timestamps must strictly increase: got {timestamp:.6f} s after {self._last_timestamp:.6f} s"
             )
         if camera_motion is not None:
-            camera_motion = np.asarray(camera_motion, dtype=np.float64)
-            if camera_motion.shape != (2, 3) or not np.isfinite(camera_motion).all():
-                raise ValueError(f"camera_motion must be a finite (2, 3) affine, got shape {camera_motion.shape}")
-            self._compensate(camera_motion)
+            self._compensate(check_camera_motion(camera_motion))
         dt = 0.0 if self._last_timestamp is None else timestamp - self._last_timestamp
         self._last_timestamp = timestamp
-        return self._update(detections, timestamp, dt)
+        return timestamp, dt
 
     def _compensate(self, affine: np.ndarray) -> None:
         """Move every track by the camera motion ``affine`` before this frame's update.
@@ -108,6 +164,10 @@ class BaseTracker(ABC):
     @abstractmethod
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
         """Backend work for one frame; ``dt`` is seconds since the previous frame (0 first)."""
+
+    def _predict(self, timestamp: float, dt: float) -> Tracks:
+        """Backend work of :meth:`predict`; ``dt`` is seconds since the previous call."""
+        raise NotImplementedError(f"tracker '{self.name}' cannot predict tracks without detections")
 
     @abstractmethod
     def _reset(self) -> None:

@@ -9,12 +9,13 @@ Reading the YAML file itself happens outside the core (``tracker.app.config``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-__all__ = ["ConfigError", "from_mapping", "to_dict"]
+__all__ = ["ConfigError", "check_range", "from_mapping", "merge", "to_dict"]
 
 T = TypeVar("T")
 
@@ -23,7 +24,36 @@ class ConfigError(ValueError):
     """A configuration mapping does not fit its dataclass (unknown key, wrong type)."""
 
 
-def _field_default(field: dataclasses.Field) -> Any:
+def check_range(
+    name: str,
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    allow_inf: bool = False,
+) -> None:
+    """Check a setting: a number (not NaN), finite unless ``allow_inf``, within ``[low, high]``.
+
+    Args:
+        name: the setting's (dotted) name, for the message.
+        value: its value.
+        low, high: inclusive bounds (None: unbounded); ``low_open`` makes ``low`` exclusive.
+        allow_inf: accept ``+inf`` or ``-inf`` (e.g. "never expires").
+
+    Raises:
+        ValueError: ``name must be ...``, naming the rule broken and the value.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not allow_inf and math.isinf(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+
+
+def _field_default(field: dataclasses.Field[Any]) -> Any:
     if field.default_factory is not dataclasses.MISSING:
         return field.default_factory()
     return None if field.default is dataclasses.MISSING else field.default
@@ -48,6 +78,14 @@ def _convert(value: Any, annotation: Any, where: str, source: str, default: Any 
         args = typing.get_args(annotation)
         if value is None and type(None) in args:
             return None
+        nested = [arg for arg in args if dataclasses.is_dataclass(arg)]
+        if nested and type(None) in args:  # an optional mechanism: null/false off, true on, a mapping on
+            if value is False:
+                return None
+            cls = nested[0]
+            if value is True:
+                return default if default is not None else cls()
+            return _convert(value, cls, where, source, default)
         for arg in args:
             if arg is type(None):
                 continue
@@ -65,7 +103,7 @@ def _convert(value: Any, annotation: Any, where: str, source: str, default: Any 
             raise ConfigError(f"{source}: '{where}' must be an integer, got {value!r}")
         return value
     if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise ConfigError(f"{source}: '{where}' must be a number, got {value!r}")
         return float(value)
     if annotation is str:
@@ -83,6 +121,11 @@ def from_mapping(
     A nested config is overridden key by key: ``{"kalman": {"measurement_std": ...}}``
     changes that one field of the enclosing class's default ``kalman`` and keeps the rest
     (a backend's Kalman defaults are not reset to :class:`KalmanConfig`'s).
+
+    An optional nested config (a mechanism, ``Config | None``) is off when ``None``;
+    ``null`` or ``false`` turns it off, ``true`` on with its defaults (the enclosing
+    class's, if it has it on, else the nested class's), and a mapping on with those
+    overrides merged into the same defaults.
 
     Args:
         cls: a dataclass type whose fields all have defaults.
@@ -115,6 +158,21 @@ def from_mapping(
         return cls(**kwargs) if base is None else dataclasses.replace(base, **kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {error}") from None
+
+
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides ``extra`` layered on ``base``: nested mappings merge key by key, anything else replaces.
+
+    The same semantics as :func:`from_mapping` applies to a config, for combining plain
+    mappings first (a benchmark's settings, then a variant's; a tuning base, then a grid
+    choice): ``merge({"byte": {"low_score": 0.1}}, {"byte": {"iou_threshold": 0.6}})`` keeps both
+    keys, while ``{"byte": None}`` turns the block off.
+    """
+    merged = dict(base)
+    for key, value in extra.items():
+        both = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = merge(merged[key], value) if both else value
+    return merged
 
 
 def to_dict(config: Any) -> dict[str, Any]:

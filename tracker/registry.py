@@ -40,14 +40,14 @@ def register(name: str, module: str) -> None:
 
 
 def available() -> list[str]:
-    """Names accepted by :func:`create`, sorted; ``"default"`` is also accepted."""
-    return sorted(_BACKENDS)
+    """Names accepted by :func:`create`: ``"default"`` (an alias of :data:`DEFAULT`), then the backends, sorted."""
+    return ["default", *sorted(_BACKENDS)]
 
 
 def _module(name: str) -> Any:
     key = DEFAULT if name == "default" else name
     if key not in _BACKENDS:
-        raise ValueError(f"unknown tracker '{name}'; available: {', '.join(['default', *available()])}")
+        raise ValueError(f"unknown tracker '{name}'; available: {', '.join(available())}")
     return importlib.import_module(_BACKENDS[key])
 
 
@@ -61,7 +61,7 @@ def create(name: str = "default", config: Mapping[str, Any] | None = None, **ove
     """A new tracker instance of backend ``name``.
 
     Args:
-        name: a name from :func:`available`, or ``"default"`` (currently ``sort``).
+        name: a name from :func:`available`; ``"default"`` is :data:`DEFAULT` (``vtrack``).
         config: overrides of the backend's config defaults, e.g. parsed from YAML.
         **overrides: further overrides as keyword arguments (applied after ``config``).
 

@@ -4,7 +4,7 @@ BoostTrack (Stanojević & Todorović, "BoostTrack: boosting the similarity measu
 detection confidence for improved multiple object tracking", Machine Vision and
 Applications 35, 2024, doi:10.1007/s00138-024-01531-5) adds two things to a SORT-style
 tracking-by-detection loop, both used here as switches of
-:class:`tracker.pipeline.AssociationConfig`:
+:class:`tracker.pipeline.PipelineConfig` (nested ``boost``, ``dlo``, ``duo``):
 
 1. **A boosted similarity** for the first association. Besides the IoU between a
    track's predicted box and a detection it adds (a) the IoU again, weighted by the

@@ -20,7 +20,7 @@ Parameters (``--ros-args -p name:=value``):
 - ``per_frame_id`` (bool, true): one tracker per ``header.frame_id`` (camera); false: one for all.
 - ``qos_depth`` (int, 10): the queue depth of the subscriptions and the publisher.
 
-Run: ``python3 vtrack_node.py --ros-args -p tracker:=default -p config:=configs/sort.yaml``
+Run: ``python3 vtrack_node.py --ros-args -p tracker:=sort -p config:=configs/sort.yaml``
 in a sourced ROS 2 environment with vtrack installed (see README.md next to this file).
 """
 

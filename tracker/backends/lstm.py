@@ -9,26 +9,20 @@ trained and scored: ``tracker/motion/weights/MODEL_CARD.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from tracker.motion.lstm import LstmMotion, LstmMotionConfig
-from tracker.pipeline import AssociationConfig, AssociationTracker
+from tracker.backends import common
+from tracker.backends.common import BackendConfig
+from tracker.pipeline import AssociationTracker
 
 __all__ = ["LstmConfig", "build"]
 
 
 @dataclass(frozen=True)
-class LstmConfig(AssociationConfig):
-    """Association settings plus the LSTM motion model's (``lstm``: weights path, fallback rule)."""
+class LstmConfig(BackendConfig):
+    """SORT's association settings with ``motion: lstm`` (the LSTM's settings under ``lstm``)."""
 
-    lstm: LstmMotionConfig = field(default_factory=LstmMotionConfig)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.needs_mahalanobis:
-            raise ValueError("the LSTM motion model has no innovation covariance: mhd_weight must be 0 and duo false")
-        if self.ams:
-            raise ValueError("the LSTM motion model keeps raw observations, no gain to suppress: ams must be false")
+    motion: str = "lstm"
 
 
 def build(config: LstmConfig) -> AssociationTracker:
@@ -38,6 +32,4 @@ def build(config: LstmConfig) -> AssociationTracker:
         FileNotFoundError: ``config.lstm.weights`` does not exist.
         ValueError: the file is not a motion-LSTM weights file.
     """
-    tracker = AssociationTracker(LstmMotion(config.lstm), config)
-    tracker.name = "lstm"
-    return tracker
+    return common.build(config, "lstm")

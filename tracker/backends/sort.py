@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from tracker.motion.kalman import KalmanConfig, KalmanMotion
-from tracker.pipeline import AssociationConfig, AssociationTracker
+from tracker.backends import common
+from tracker.backends.common import BackendConfig
+from tracker.pipeline import AssociationTracker
 
 __all__ = ["SortConfig", "build"]
 
 
 @dataclass(frozen=True)
-class SortConfig(AssociationConfig):
-    """Association settings plus the Kalman filter's noise (``kalman``)."""
-
-    kalman: KalmanConfig = field(default_factory=KalmanConfig)
+class SortConfig(BackendConfig):
+    """SORT's settings: the pipeline's and the Kalman filter's defaults (SORT's noise, per second at 10 Hz)."""
 
 
 def build(config: SortConfig) -> AssociationTracker:
     """A SORT tracker from ``config``."""
-    tracker = AssociationTracker(KalmanMotion(config.kalman), config)
-    tracker.name = "sort"
-    return tracker
+    return common.build(config, "sort")

@@ -7,7 +7,7 @@ association of low-score detections (Zhang et al. 2022) and SORT's global
 assignment objective (the IoU gate applied after the Hungarian algorithm). OC-SORT's
 velocity-direction consistency, re-update and recovery (Cao et al. 2023) are
 available but off: with camera motion on they did not pay on KITTI. Every mechanism is a switch of
-:class:`tracker.pipeline.AssociationConfig`; the defaults here were tuned with
+:class:`tracker.pipeline.PipelineConfig`; the defaults here were tuned with
 ``vtrack tune`` on the KITTI tracking training sequences (see ``configs/vtrack.yaml``
 for the command and the cross-validated figures).
 """
@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tracker.motion.kalman import KalmanConfig, KalmanMotion
-from tracker.pipeline import AssociationConfig, AssociationTracker
+from tracker.backends import common
+from tracker.backends.common import BackendConfig
+from tracker.mechanisms.stages import ByteConfig
+from tracker.motion.kalman import KalmanConfig
+from tracker.pipeline import AssociationTracker
 
 __all__ = ["VtrackConfig", "build"]
 
@@ -39,21 +42,19 @@ def _kalman() -> KalmanConfig:
 
 
 @dataclass(frozen=True)
-class VtrackConfig(AssociationConfig):
-    """Association settings (tuned defaults) plus the Kalman filter's (``kalman``)."""
+class VtrackConfig(BackendConfig):
+    """The pipeline with vtrack's tuned defaults (see the module doc)."""
 
     iou_threshold: float = 0.3
     min_hits: int = 1
     max_age_s: float = 3.0
     min_score: float = 0.5
     birth_score: float | None = 0.5
-    byte_low_score: float | None = 0.1
+    byte: ByteConfig | None = field(default_factory=lambda: ByteConfig(low_score=0.1, iou_threshold=0.5))
     assignment: str = "global"
     kalman: KalmanConfig = field(default_factory=_kalman)
 
 
 def build(config: VtrackConfig) -> AssociationTracker:
     """A ``vtrack`` tracker from ``config``."""
-    tracker = AssociationTracker(KalmanMotion(config.kalman), config)
-    tracker.name = "vtrack"
-    return tracker
+    return common.build(config, "vtrack")

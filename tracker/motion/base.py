@@ -39,7 +39,9 @@ class MotionState:
 
     def take(self, index: np.ndarray) -> MotionState:
         """A new state holding the rows ``index`` (integer array or boolean mask)."""
-        return MotionState({name: array[index] for name, array in self.arrays.items()})
+        if index.dtype == bool:
+            return MotionState({name: array.compress(index, axis=0) for name, array in self.arrays.items()})
+        return MotionState({name: array.take(index, axis=0) for name, array in self.arrays.items()})
 
     def put(self, index: np.ndarray, rows: MotionState) -> None:
         """Overwrite the rows ``index`` in place with the rows of ``rows`` (same order)."""
