@@ -1,6 +1,7 @@
 """Benchmark sequences on disk and the files TrackEval reads: :class:`Sequence`, :func:`load_sequences`.
 
-Two layouts are supported:
+Three layouts are supported (the third, BDD100K MOT in Scalabel JSON, lives in
+:mod:`benchmarks.bdd100k`; the functions here hand ``bdd100k`` benchmarks to it):
 
 - **KITTI tracking** (Geiger et al., CVPR 2012): ground truth ``label_02/NNNN.txt``
   (0-based frames) and a seqmap ``evaluate_tracking.seqmap.<split>`` whose rows are
@@ -39,6 +40,7 @@ __all__ = [
     "DatasetError",
     "Sequence",
     "load_sequences",
+    "result_file",
     "write_eval_gt",
     "write_eval_tracker",
 ]
@@ -67,6 +69,8 @@ class Sequence:
         detections_path: detection file, or None in detector-driven mode.
         image_dir: frame folder (detector-driven mode), or None.
         seqinfo: MOT ``[Sequence]`` entries (empty for KITTI), copied into the eval ``seqinfo.ini``.
+        image_names: BDD100K: the image file name of each frame ``first_frame..last_frame``
+            (empty for the other layouts, whose images are named by frame number).
     """
 
     name: str
@@ -78,6 +82,7 @@ class Sequence:
     detections_path: Path | None = None
     image_dir: Path | None = None
     seqinfo: tuple[tuple[str, str], ...] = ()
+    image_names: tuple[str, ...] = ()
 
     @property
     def frames(self) -> range:
@@ -158,6 +163,10 @@ def load_sequences(bench: BenchmarkConfig, names: tuple[str, ...] | list[str] | 
             folder is missing or malformed, or a requested sequence is not in the
             benchmark (each message names the file or the sequence).
     """
+    if bench.format == "bdd100k":
+        from benchmarks import bdd100k
+
+        return bdd100k.load_sequences(bench, names)
     kitti_map = _read_kitti_seqmap(bench.root_path / bench.seqmap) if bench.format == "kitti" and bench.seqmap else {}
     available: list[str] = list(bench.sequences)
     if not available:
@@ -250,7 +259,8 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
     KITTI: ``folder/label_02/<seq>.txt`` and ``folder/evaluate_tracking.seqmap.bench``
     (for ``Kitti2DBox`` with ``GT_FOLDER=folder``, ``SPLIT_TO_EVAL='bench'``). MOT:
     ``folder/<seq>/gt/gt.txt``, ``folder/<seq>/seqinfo.ini`` and ``folder/seqmap.txt``
-    (for ``MotChallenge2DBox`` with ``SKIP_SPLIT_FOL=True`` and ``SEQMAP_FILE``).
+    (for ``MotChallenge2DBox`` with ``SKIP_SPLIT_FOL=True`` and ``SEQMAP_FILE``). BDD100K:
+    :func:`benchmarks.bdd100k.write_eval_gt` (``folder/<video>.json``, for ``BDD100K``).
 
     Returns:
         ``folder``.
@@ -258,6 +268,10 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
     Raises:
         DatasetError: a ground-truth row has a non-numeric frame (names file and line).
     """
+    if bench.format == "bdd100k":
+        from benchmarks import bdd100k
+
+        return bdd100k.write_eval_gt(bench, sequences, folder)
     folder.mkdir(parents=True, exist_ok=True)
     if bench.format == "kitti":
         lines = []
@@ -278,8 +292,21 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
 
 
 def write_eval_tracker(bench: BenchmarkConfig, sequence: Sequence, results: Path, dst: Path) -> None:
-    """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt."""
+    """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt.
+
+    BDD100K: :func:`benchmarks.bdd100k.write_eval_tracker` (Scalabel JSON to TrackEval's layout).
+    """
+    if bench.format == "bdd100k":
+        from benchmarks import bdd100k
+
+        bdd100k.write_eval_tracker(sequence, results, dst)
+        return
     _shift_rows(results, dst, sequence, None if bench.format == "kitti" else ",")
+
+
+def result_file(bench: BenchmarkConfig, name: str) -> str:
+    """File name of sequence ``name``'s results: ``<name>.json`` (BDD100K, Scalabel JSON), else ``<name>.txt``."""
+    return f"{name}.json" if bench.format == "bdd100k" else f"{name}.txt"
 
 
 def read_kitti_poses(path: Path) -> np.ndarray:
