@@ -22,8 +22,8 @@ frames' ``name`` (:class:`benchmarks.runner.DetectorCache`).
 
 **Results** (:func:`result_line`, :func:`results_text`): each backend's tracks are written
 as Scalabel JSON, one frame object per line, every frame of the video present,
-``{"name", "videoName", "frameIndex", "labels": [{"id", "category", "score", "box2d"}]}``:
-the layout of BDD100K's own submissions. A track's COCO class becomes its category
+``{"name", "videoName", "frameIndex", "labels": [{"id", "category", "score", "box2d"}]}``
+(the layout BDD100K's own evaluation reads). A track's COCO class becomes its category
 through :data:`tracker.formats.COCO_TO_BDD100K` (person -> ``pedestrian``); tracks of
 other COCO classes are not written (BDD100K has no category for them).
 

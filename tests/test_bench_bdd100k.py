@@ -45,13 +45,14 @@ import numpy as np
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.config import load_benchmark
+from benchmarks.config import DetectorSpec, load_benchmark
 from benchmarks.datasets import DatasetError, load_sequences, write_eval_gt, write_eval_tracker
 from benchmarks.evaluate import COMBINED, evaluate, trackeval_results
 from benchmarks.peers import PEERS
 from benchmarks.runner import BenchOptions, run_benchmark
 from tracker.config import ConfigError
 from tracker.formats import BDD100K_CLASSES, read_scalabel
+from tracker.types import Detections
 
 pytestmark = pytest.mark.needs_bench
 
@@ -344,3 +345,55 @@ def test_every_backend_and_peer_through_the_command_line(tmp_path: Path) -> None
         assert 0.0 < float(row["HOTA"]) <= 100.0 and int(row["frames"]) == 10, backend
         for video in VIDEOS:
             assert read_scalabel(out / "results" / backend / f"{video}.json").num_frames > 0
+
+
+class _BrightnessDetector:
+    """Stands in for YOLO: one car per frame whose score is the image's mean brightness / 255."""
+
+    def __init__(self, config: object) -> None:
+        self.config = config
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        score = float(image.mean()) / 255.0
+        return Detections(np.array([[10.0, 10.0, 50.0, 30.0]]), np.array([score]), np.array([2]))
+
+
+@pytest.mark.needs_yolo("cv2")
+@pytest.mark.needs_torch
+def test_detector_mode_finds_each_frame_image_by_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+    import torch  # noqa: F401  (the detector cache holds torch to one thread)
+
+    import detectors.yolo
+
+    monkeypatch.setattr(detectors.yolo, "YOLODetector", _BrightnessDetector)
+    images = tmp_path / "images"
+    for video, length in zip(VIDEOS, (6, 4), strict=True):
+        (images / video).mkdir(parents=True)
+        for index in range(length):  # frame i is grey level 20 (i + 1)
+            image = np.full((36, 64, 3), 20 * (index + 1), dtype=np.uint8)
+            cv2.imwrite(str(images / video / f"{video}-{index + 1:07d}.png"), image)
+    (images / "video-a" / "video-a-0000099.png").write_bytes((images / "video-a" / "video-a-0000006.png").read_bytes())
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    for path in GT_DIR.glob("*.json"):  # the fixture names its frames .jpg; these images are .png
+        (gt / path.name).write_text(path.read_text(encoding="utf-8").replace(".jpg", ".png"), encoding="utf-8")
+    bench = replace(
+        load_benchmark(EXAMPLE),
+        root=str(tmp_path),
+        gt="gt/{seq}.json",
+        detections="",
+        detector=DetectorSpec(),
+        images="images/{seq}",
+        keep_class_ids=(),
+    )
+    options = BenchOptions(trackers=("vtrack",), out=tmp_path / "out", cache_dir=tmp_path / "cache", progress=False)
+    result = run_benchmark(bench, options)
+    assert result.stats["vtrack"].frames == 10 and result.stats["vtrack"].detections == 10
+    (cache,) = (tmp_path / "cache").iterdir()
+    rows = [line.split(",") for line in (cache / "video-a_0-5.csv").read_text().splitlines()]
+    assert [int(row[0]) for row in rows] == [0, 1, 2, 3, 4, 5]  # the image that no frame names is not read
+    np.testing.assert_allclose([float(row[5]) for row in rows], [20 * (i + 1) / 255 for i in range(6)], atol=1e-6)
+    (images / "video-b" / "video-b-0000003.png").unlink()
+    with pytest.raises(DatasetError, match=r"frame #2 \(video 'video-b', frameIndex 2\): image 'video-b-0000003.png'"):
+        load_sequences(bench)

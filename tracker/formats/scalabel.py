@@ -217,7 +217,7 @@ def read_scalabel(path: str | Path) -> ScalabelFrames:
 
 def _frames(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     """Yield ``(line the frame starts on or 0, frame)`` for the frames of a Scalabel file."""
-    start = _WHITESPACE.match(text).end()
+    start = _skip(text, 0)
     if start == len(text):
         return
     if text[start] == "{":
@@ -232,7 +232,7 @@ def _frames(path: Path, text: str) -> Iterator[tuple[int, Any]]:
         raise FormatError(path, _line(text, start), "expected a JSON list of frames (or an object with 'frames')")
     decoder = json.JSONDecoder()
     line, counted = 1, 0
-    position = _WHITESPACE.match(text, start + 1).end()
+    position = _skip(text, start + 1)
     if text.startswith("]", position):
         _expect_end(path, text, position + 1)
         return
@@ -244,9 +244,9 @@ def _frames(path: Path, text: str) -> Iterator[tuple[int, Any]]:
         line += text.count("\n", counted, position)
         counted = position
         yield line, frame
-        position = _WHITESPACE.match(text, end).end()
+        position = _skip(text, end)
         if text.startswith(",", position):
-            position = _WHITESPACE.match(text, position + 1).end()
+            position = _skip(text, position + 1)
         elif text.startswith("]", position):
             _expect_end(path, text, position + 1)
             return
@@ -262,9 +262,15 @@ def _decode(path: Path, text: str) -> Any:
 
 
 def _expect_end(path: Path, text: str, position: int) -> None:
-    position = _WHITESPACE.match(text, position).end()
+    position = _skip(text, position)
     if position != len(text):
         raise FormatError(path, _line(text, position), "invalid JSON: extra data after the list of frames")
+
+
+def _skip(text: str, position: int) -> int:
+    """The position of the first character at or after ``position`` that is not JSON white space."""
+    match = _WHITESPACE.match(text, position)
+    return match.end() if match else position
 
 
 def _line(text: str, position: int) -> int:
@@ -320,7 +326,11 @@ class _Builder:
         for column, value in zip(self.frames, (video, index, name, position, line), strict=True):
             self.frames[column].append(value)
         for number, label in enumerate(labels):
-            self.add_label(row, number, label, lambda reason, n=number: fail(reason, index, video, n))
+
+            def fail_label(reason: str, number: int = number) -> FormatError:
+                return fail(reason, index, video, number)
+
+            self.add_label(row, number, label, fail_label)
 
     def add_label(self, row: int, number: int, label: Any, fail: Callable[[str], FormatError]) -> None:
         if not isinstance(label, dict):
