@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.config import BenchmarkConfig
-from benchmarks.datasets import DatasetError, Sequence
+from benchmarks.sequence import DatasetError, Sequence
 from detectors.files import FileDetections
 from tracker.app.writers import BOX_DECIMALS, SCORE_DECIMALS
 from tracker.formats import (

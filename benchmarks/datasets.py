@@ -27,12 +27,13 @@ are written under the benchmark's output folder, never next to the dataset.
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import bdd100k
 from benchmarks.config import BenchmarkConfig
+from benchmarks.sequence import DatasetError, Sequence
 from tracker.camera_motion import affine_from_rotation
 from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, FormatError, read_seqinfo
 
@@ -49,54 +50,6 @@ __all__ = [
 EVAL_SPLIT = "bench"
 #: Columns of a KITTI seqmap row: ``seq empty first_frame last_frame_exclusive``.
 _SEQMAP_COLUMNS = 4
-
-
-class DatasetError(ValueError):
-    """A dataset file is missing or malformed; the message names the file (and the line)."""
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """One sequence of a benchmark, restricted to a frame range.
-
-    Attributes:
-        name: sequence name (``0000``, ``MOT17-02-FRCNN``).
-        first_frame: first frame evaluated, in the dataset's numbering (inclusive).
-        last_frame: last frame evaluated (inclusive).
-        base_frame: the layout's first frame number: 0 (KITTI) or 1 (MOT).
-        frame_rate: frames per second.
-        gt_path: ground-truth file.
-        detections_path: detection file, or None in detector-driven mode.
-        image_dir: frame folder (detector-driven mode), or None.
-        seqinfo: MOT ``[Sequence]`` entries (empty for KITTI), copied into the eval ``seqinfo.ini``.
-        image_names: BDD100K: the image file name of each frame ``first_frame..last_frame``
-            (empty for the other layouts, whose images are named by frame number).
-    """
-
-    name: str
-    first_frame: int
-    last_frame: int
-    base_frame: int
-    frame_rate: float
-    gt_path: Path
-    detections_path: Path | None = None
-    image_dir: Path | None = None
-    seqinfo: tuple[tuple[str, str], ...] = ()
-    image_names: tuple[str, ...] = ()
-
-    @property
-    def frames(self) -> range:
-        """The frame numbers of the range, in order."""
-        return range(self.first_frame, self.last_frame + 1)
-
-    @property
-    def num_frames(self) -> int:
-        """Number of frames in the range."""
-        return self.last_frame - self.first_frame + 1
-
-    def timestamp(self, frame: int) -> float:
-        """Capture time in seconds of ``frame``: 0-based frame index divided by the frame rate."""
-        return (frame - self.base_frame) / self.frame_rate
 
 
 def _read_kitti_seqmap(path: Path) -> dict[str, tuple[int, int]]:
@@ -164,8 +117,6 @@ def load_sequences(bench: BenchmarkConfig, names: tuple[str, ...] | list[str] | 
             benchmark (each message names the file or the sequence).
     """
     if bench.format == "bdd100k":
-        from benchmarks import bdd100k
-
         return bdd100k.load_sequences(bench, names)
     kitti_map = _read_kitti_seqmap(bench.root_path / bench.seqmap) if bench.format == "kitti" and bench.seqmap else {}
     available: list[str] = list(bench.sequences)
@@ -269,8 +220,6 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
         DatasetError: a ground-truth row has a non-numeric frame (names file and line).
     """
     if bench.format == "bdd100k":
-        from benchmarks import bdd100k
-
         return bdd100k.write_eval_gt(bench, sequences, folder)
     folder.mkdir(parents=True, exist_ok=True)
     if bench.format == "kitti":
@@ -297,8 +246,6 @@ def write_eval_tracker(bench: BenchmarkConfig, sequence: Sequence, results: Path
     BDD100K: :func:`benchmarks.bdd100k.write_eval_tracker` (Scalabel JSON to TrackEval's layout).
     """
     if bench.format == "bdd100k":
-        from benchmarks import bdd100k
-
         bdd100k.write_eval_tracker(sequence, results, dst)
         return
     _shift_rows(results, dst, sequence, None if bench.format == "kitti" else ",")
