@@ -50,6 +50,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -130,9 +131,8 @@ def _gt_files(bench: BenchmarkConfig) -> dict[str, Path]:
     if _SEQ in bench.gt:
         if bench.sequences:
             return {name: bench.path(bench.gt, name) for name in bench.sequences}
-        head, *rest = bench.gt.split(_SEQ)
-        pattern = re.compile(re.escape(head) + "".join(f"(?P<seq>[^/]+){re.escape(part)}" for part in rest[:1]))
-        pattern = re.compile(pattern.pattern + "".join(f"(?P=seq){re.escape(part)}" for part in rest[1:]))
+        head, *rest = bench.gt.split(_SEQ)  # every {seq} of the template names the same video
+        pattern = re.compile(re.escape(head) + "(?P<seq>[^/]+)" + "(?P=seq)".join(re.escape(part) for part in rest))
         found = {}
         for path in sorted(bench.root_path.glob(bench.gt.replace(_SEQ, "*"))):
             match = pattern.fullmatch(path.relative_to(bench.root_path).as_posix())
@@ -288,7 +288,7 @@ def load_detections(bench: BenchmarkConfig, seq: Sequence) -> FileDetections:
 # Files TrackEval reads --------------------------------------------------------------------------
 
 
-def _box(xyxy: np.ndarray) -> dict[str, float]:
+def _box(xyxy: Iterable[float]) -> dict[str, float]:
     return {key: round(float(value), BOX_DECIMALS) for key, value in zip(("x1", "y1", "x2", "y2"), xyxy, strict=True)}
 
 
@@ -381,7 +381,7 @@ def result_line(seq: Sequence, frame: int, tracks: Tracks) -> str:
             "id": str(track_id),
             "category": COCO_TO_BDD100K[class_id],
             "score": round(float(score), SCORE_DECIMALS),
-            "box2d": _box(np.asarray(box)),
+            "box2d": _box(box),
         }
         for track_id, box, score, class_id in zip(
             tracks.ids.tolist(), tracks.xyxy.tolist(), tracks.scores.tolist(), tracks.class_ids.tolist(), strict=True

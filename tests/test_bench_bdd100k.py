@@ -94,6 +94,12 @@ def _score(bench: object, tmp_path: Path, results: Path = HAND, name: str = "han
     return trackeval_results(bench, tmp_path / "gt", tmp_path / "trackers", name)
 
 
+def _eval_folders(bench: object, tmp_path: Path) -> tuple[object, Path, Path]:
+    """``(bench, gt folder, trackers folder)`` for :func:`evaluate` of the hand-made results."""
+    _score(bench, tmp_path)
+    return bench, tmp_path / "gt", tmp_path / "trackers"
+
+
 def test_example_benchmark_finds_both_videos_with_frame_rate_and_image_names() -> None:
     bench = load_benchmark(EXAMPLE)
     assert bench.format == "bdd100k" and bench.sequences == () and bench.image_size == (1280, 720)
@@ -146,11 +152,6 @@ def test_the_vehicle_figures_in_percent(tmp_path: Path) -> None:
     assert figures["video-b"]["HOTA"] == pytest.approx(100 * math.sqrt(25 / 32), rel=1e-12)
 
 
-def _eval_folders(bench: object, tmp_path: Path) -> tuple[object, Path, Path]:
-    _score(bench, tmp_path)
-    return bench, tmp_path / "gt", tmp_path / "trackers"
-
-
 def test_pooled_classes_equal_trackeval_own_combinations(tmp_path: Path) -> None:
     """TrackEval's own VEHICLE super-category (car, truck, bus, train) and all-class average, run by TrackEval."""
     import trackeval
@@ -183,7 +184,7 @@ def test_pooled_classes_equal_trackeval_own_combinations(tmp_path: Path) -> None
 
 
 def test_one_ground_truth_file_for_all_videos_scores_the_same(tmp_path: Path) -> None:
-    frames = [json.loads(line.rstrip(",")) for path in sorted(GT_DIR.glob("*.json")) for line in _lines(path)]
+    frames = [frame for path in sorted(GT_DIR.glob("*.json")) for frame in json.loads(path.read_text())]
     (tmp_path / "all.json").write_text(json.dumps(frames), encoding="utf-8")
     per_video = load_benchmark(EXAMPLE)
     predictions = str(FIXTURE / "predictions" / "detections.json")
@@ -192,10 +193,6 @@ def test_one_ground_truth_file_for_all_videos_scores_the_same(tmp_path: Path) ->
     a = evaluate(*_eval_folders(per_video, tmp_path / "a"), "hand")
     b = evaluate(*_eval_folders(one_file, tmp_path / "b"), "hand")
     assert a == b
-
-
-def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
 
 
 def _edited_gt(tmp_path: Path, edit: object) -> object:
