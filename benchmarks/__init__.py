@@ -4,11 +4,13 @@ Modules:
 
 - :mod:`benchmarks.config`: :class:`~benchmarks.config.BenchmarkConfig`, one YAML file
   per benchmark in ``configs/`` (``bench_kitti.yaml``, ``bench_mot17.yaml``,
-  ``bench_mot17_yolox.yaml``, ``bench_mot17_mini_yolo.yaml``);
+  ``bench_mot17_yolox.yaml``, ``bench_mot17_mini_yolo.yaml``, ``bench_bdd100k_example.yaml``);
 - :mod:`benchmarks.datasets`: KITTI tracking and MOTChallenge layouts, frame ranges
   (the MOT17 validation half), and the cut ground truth TrackEval reads;
+- :mod:`benchmarks.bdd100k`: the BDD100K MOT layout (Scalabel JSON), its results and
+  the files TrackEval's ``BDD100K`` reads;
 - :mod:`benchmarks.evaluate`: HOTA, DetA, AssA, MOTA, IDF1, IDSW from TrackEval's
-  public API (``Kitti2DBox``, ``MotChallenge2DBox``);
+  public API (``Kitti2DBox``, ``MotChallenge2DBox``, ``BDD100K``);
 - :mod:`benchmarks.runner`: :func:`~benchmarks.runner.run_benchmark`, which feeds
   the detections of every frame to each backend, times ``update()``, writes results,
   resumes interrupted runs and writes the report (:mod:`benchmarks.report`);

@@ -1,4 +1,4 @@
-"""``vtrack bench``: compare tracker backends on a benchmark (KITTI tracking, MOTChallenge) with TrackEval.
+"""``vtrack bench``: compare tracker backends on a benchmark (KITTI tracking, MOTChallenge, BDD100K MOT) with TrackEval.
 
 Examples (from the repository root)::
 

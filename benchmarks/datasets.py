@@ -1,6 +1,7 @@
 """Benchmark sequences on disk and the files TrackEval reads: :class:`Sequence`, :func:`load_sequences`.
 
-Two layouts are supported:
+Three layouts are supported (the third, BDD100K MOT in Scalabel JSON, lives in
+:mod:`benchmarks.bdd100k`; the functions here hand ``bdd100k`` benchmarks to it):
 
 - **KITTI tracking** (Geiger et al., CVPR 2012): ground truth ``label_02/NNNN.txt``
   (0-based frames) and a seqmap ``evaluate_tracking.seqmap.<split>`` whose rows are
@@ -26,12 +27,13 @@ are written under the benchmark's output folder, never next to the dataset.
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import bdd100k
 from benchmarks.config import BenchmarkConfig
+from benchmarks.sequence import DatasetError, Sequence
 from tracker.camera_motion import affine_from_rotation
 from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, FormatError, read_seqinfo
 
@@ -39,6 +41,7 @@ __all__ = [
     "DatasetError",
     "Sequence",
     "load_sequences",
+    "result_file",
     "write_eval_gt",
     "write_eval_tracker",
 ]
@@ -47,51 +50,6 @@ __all__ = [
 EVAL_SPLIT = "bench"
 #: Columns of a KITTI seqmap row: ``seq empty first_frame last_frame_exclusive``.
 _SEQMAP_COLUMNS = 4
-
-
-class DatasetError(ValueError):
-    """A dataset file is missing or malformed; the message names the file (and the line)."""
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """One sequence of a benchmark, restricted to a frame range.
-
-    Attributes:
-        name: sequence name (``0000``, ``MOT17-02-FRCNN``).
-        first_frame: first frame evaluated, in the dataset's numbering (inclusive).
-        last_frame: last frame evaluated (inclusive).
-        base_frame: the layout's first frame number: 0 (KITTI) or 1 (MOT).
-        frame_rate: frames per second.
-        gt_path: ground-truth file.
-        detections_path: detection file, or None in detector-driven mode.
-        image_dir: frame folder (detector-driven mode), or None.
-        seqinfo: MOT ``[Sequence]`` entries (empty for KITTI), copied into the eval ``seqinfo.ini``.
-    """
-
-    name: str
-    first_frame: int
-    last_frame: int
-    base_frame: int
-    frame_rate: float
-    gt_path: Path
-    detections_path: Path | None = None
-    image_dir: Path | None = None
-    seqinfo: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def frames(self) -> range:
-        """The frame numbers of the range, in order."""
-        return range(self.first_frame, self.last_frame + 1)
-
-    @property
-    def num_frames(self) -> int:
-        """Number of frames in the range."""
-        return self.last_frame - self.first_frame + 1
-
-    def timestamp(self, frame: int) -> float:
-        """Capture time in seconds of ``frame``: 0-based frame index divided by the frame rate."""
-        return (frame - self.base_frame) / self.frame_rate
 
 
 def _read_kitti_seqmap(path: Path) -> dict[str, tuple[int, int]]:
@@ -158,6 +116,8 @@ def load_sequences(bench: BenchmarkConfig, names: tuple[str, ...] | list[str] | 
             folder is missing or malformed, or a requested sequence is not in the
             benchmark (each message names the file or the sequence).
     """
+    if bench.format == "bdd100k":
+        return bdd100k.load_sequences(bench, names)
     kitti_map = _read_kitti_seqmap(bench.root_path / bench.seqmap) if bench.format == "kitti" and bench.seqmap else {}
     available: list[str] = list(bench.sequences)
     if not available:
@@ -250,7 +210,8 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
     KITTI: ``folder/label_02/<seq>.txt`` and ``folder/evaluate_tracking.seqmap.bench``
     (for ``Kitti2DBox`` with ``GT_FOLDER=folder``, ``SPLIT_TO_EVAL='bench'``). MOT:
     ``folder/<seq>/gt/gt.txt``, ``folder/<seq>/seqinfo.ini`` and ``folder/seqmap.txt``
-    (for ``MotChallenge2DBox`` with ``SKIP_SPLIT_FOL=True`` and ``SEQMAP_FILE``).
+    (for ``MotChallenge2DBox`` with ``SKIP_SPLIT_FOL=True`` and ``SEQMAP_FILE``). BDD100K:
+    :func:`benchmarks.bdd100k.write_eval_gt` (``folder/<video>.json``, for ``BDD100K``).
 
     Returns:
         ``folder``.
@@ -258,6 +219,8 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
     Raises:
         DatasetError: a ground-truth row has a non-numeric frame (names file and line).
     """
+    if bench.format == "bdd100k":
+        return bdd100k.write_eval_gt(bench, sequences, folder)
     folder.mkdir(parents=True, exist_ok=True)
     if bench.format == "kitti":
         lines = []
@@ -278,8 +241,19 @@ def write_eval_gt(bench: BenchmarkConfig, sequences: list[Sequence], folder: Pat
 
 
 def write_eval_tracker(bench: BenchmarkConfig, sequence: Sequence, results: Path, dst: Path) -> None:
-    """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt."""
+    """Copy a tracker's result file ``results`` to ``dst``, cut to the sequence's range and renumbered like the gt.
+
+    BDD100K: :func:`benchmarks.bdd100k.write_eval_tracker` (Scalabel JSON to TrackEval's layout).
+    """
+    if bench.format == "bdd100k":
+        bdd100k.write_eval_tracker(sequence, results, dst)
+        return
     _shift_rows(results, dst, sequence, None if bench.format == "kitti" else ",")
+
+
+def result_file(bench: BenchmarkConfig, name: str) -> str:
+    """File name of sequence ``name``'s results: ``<name>.json`` (BDD100K, Scalabel JSON), else ``<name>.txt``."""
+    return f"{name}.json" if bench.format == "bdd100k" else f"{name}.txt"
 
 
 def read_kitti_poses(path: Path) -> np.ndarray:

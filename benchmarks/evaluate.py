@@ -3,10 +3,17 @@
 Uses TrackEval's public API only (Luiten et al., "HOTA: A Higher Order Metric for
 Evaluating Multi-Object Tracking", IJCV 2021; https://github.com/JonathonLuiten/TrackEval):
 ``trackeval.Evaluator`` with ``trackeval.datasets.Kitti2DBox`` (KITTI tracking,
-class car or pedestrian) or ``trackeval.datasets.MotChallenge2DBox`` (MOTChallenge,
-class pedestrian), and the metrics ``trackeval.metrics.HOTA``, ``CLEAR`` and
+class car or pedestrian), ``trackeval.datasets.MotChallenge2DBox`` (MOTChallenge,
+class pedestrian) or ``trackeval.datasets.BDD100K`` (BDD100K MOT, one or several of its
+eight classes), and the metrics ``trackeval.metrics.HOTA``, ``CLEAR`` and
 ``Identity``. The folders it reads are the ones :func:`benchmarks.datasets.write_eval_gt`
 and :func:`benchmarks.datasets.write_eval_tracker` write.
+
+TrackEval scores all eight BDD100K classes; the benchmark's (:func:`benchmarks.bdd100k.eval_classes`)
+are taken from them, and several (``eval_class: vehicle`` or ``all``) are pooled with each
+metric's own ``combine_classes_det_averaged`` (TrackEval's ``cls_comb_det_av``: counts
+summed over the classes, AssA weighted by true positives), per sequence and combined;
+see :mod:`benchmarks.bdd100k`.
 
 Reported figures (all from TrackEval, unchanged apart from the scale):
 
@@ -29,10 +36,12 @@ from pathlib import Path
 import numpy as np
 import trackeval
 
+from benchmarks.bdd100k import eval_classes
 from benchmarks.config import BenchmarkConfig
 from benchmarks.datasets import EVAL_SPLIT
+from tracker.formats import BDD100K_CLASSES
 
-__all__ = ["COMBINED", "METRICS", "EvaluationError", "evaluate"]
+__all__ = ["COMBINED", "METRICS", "EvaluationError", "evaluate", "trackeval_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +69,10 @@ def _dataset(bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tra
     }
     if bench.format == "kitti":
         return trackeval.datasets.Kitti2DBox({**common, "SPLIT_TO_EVAL": EVAL_SPLIT})
+    if bench.format == "bdd100k":
+        # All eight classes, whatever is pooled: TrackEval 1.3 combines each super-category
+        # (HUMAN, VEHICLE, BIKE) of the classes evaluated and fails on one left empty.
+        return trackeval.datasets.BDD100K({**common, "CLASSES_TO_EVAL": list(BDD100K_CLASSES)})
     return trackeval.datasets.MotChallenge2DBox(
         {
             **common,
@@ -82,21 +95,23 @@ def _figures(result: dict) -> dict[str, float]:
     }
 
 
-def evaluate(
+def trackeval_results(
     bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str
-) -> dict[str, dict[str, float]]:
-    """Score one tracker's results on every sequence of ``gt_folder`` and combined.
+) -> dict[str, dict[str, dict]]:
+    """TrackEval's own results of one tracker, per sequence and combined, for the benchmark's class.
 
     Args:
         bench: the benchmark (layout, evaluated class, MOTChallenge benchmark name).
         gt_folder: a ground-truth folder written by :func:`benchmarks.datasets.write_eval_gt`.
-        trackers_folder: holds ``<tracker>/data/<seq>.txt`` for every sequence of the
-            seqmap (KITTI tracking format for KITTI, MOTChallenge format for MOT).
+        trackers_folder: holds ``<tracker>/data/<seq>.txt`` (BDD100K ``<seq>.json``) for
+            every sequence (KITTI tracking format for KITTI, MOTChallenge format for MOT).
         tracker: the tracker's folder name.
 
     Returns:
-        ``{sequence: {metric: value}, COMBINED: {metric: value}}`` with the
-        :data:`METRICS` (percent, ``IDSW`` a count).
+        ``{sequence or COMBINED: {"HOTA": ..., "CLEAR": ..., "Identity": ...}}``: each
+        metric's result dict as TrackEval computes it (counts such as ``CLR_TP``,
+        ``IDSW``, ``HOTA_TP``, per-threshold arrays, fractions); several BDD100K classes
+        pooled as the module doc says.
 
     Raises:
         EvaluationError: TrackEval rejected the input (missing file, frame out of range,
@@ -130,4 +145,35 @@ def evaluate(
     if messages[name][tracker] != "Success":
         raise EvaluationError(f"TrackEval could not score {trackers_folder / tracker}: {messages[name][tracker]}")
     per_sequence = results[name][tracker]
-    return {seq: _figures(per_sequence[seq][bench.eval_class]) for seq in per_sequence}
+    classes = eval_classes(bench.eval_class) if bench.format == "bdd100k" else (bench.eval_class,)
+    if len(classes) == 1:
+        return {seq: per_sequence[seq][classes[0]] for seq in per_sequence}
+    return {
+        seq: {
+            metric.get_name(): metric.combine_classes_det_averaged(
+                {cls: per_sequence[seq][cls][metric.get_name()] for cls in classes}
+            )
+            for metric in metrics
+        }
+        for seq in per_sequence
+    }
+
+
+def evaluate(
+    bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str
+) -> dict[str, dict[str, float]]:
+    """Score one tracker's results on every sequence of ``gt_folder`` and combined.
+
+    Args:
+        bench, gt_folder, trackers_folder, tracker: as for :func:`trackeval_results`.
+
+    Returns:
+        ``{sequence: {metric: value}, COMBINED: {metric: value}}`` with the
+        :data:`METRICS` (percent, ``IDSW`` a count).
+
+    Raises:
+        EvaluationError: TrackEval rejected the input (missing file, frame out of range,
+            duplicate IDs in a frame, ...); TrackEval's message is included.
+    """
+    results = trackeval_results(bench, gt_folder, trackers_folder, tracker)
+    return {seq: _figures(result) for seq, result in results.items()}

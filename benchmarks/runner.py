@@ -15,7 +15,8 @@ For every (backend, sequence) pair:
    (:class:`benchmarks.peers.adapters.LibraryTimed`);
 3. the reported tracks are written in the evaluator's format (KITTI tracking rows of
    type ``Car``/``Pedestrian``, or MOTChallenge rows) to ``OUT/results/<backend>/<seq>.txt``
-   in the dataset's own frame numbering;
+   in the dataset's own frame numbering (BDD100K: Scalabel JSON ``<seq>.json``, one
+   frame per line, see :mod:`benchmarks.bdd100k`);
 4. the pair is recorded in ``OUT/manifest.json`` under a key hashing the benchmark, the
    sequence and its range, the detections (file contents or detector cache key), the
    backend name and its full settings (with the peer library's version). A run with
@@ -62,8 +63,16 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 import tracker
+from benchmarks import bdd100k
 from benchmarks.config import BenchmarkConfig, config_hash
-from benchmarks.datasets import Sequence, camera_motions, load_sequences, write_eval_gt, write_eval_tracker
+from benchmarks.datasets import (
+    Sequence,
+    camera_motions,
+    load_sequences,
+    result_file,
+    write_eval_gt,
+    write_eval_tracker,
+)
 from benchmarks.evaluate import COMBINED, METRICS, evaluate
 from benchmarks.peers import register_peers
 from benchmarks.peers.adapters import LibraryTimed
@@ -184,6 +193,8 @@ def _file_digest(path: Path) -> str:
 
 def _load_file_detections(bench: BenchmarkConfig, seq: Sequence) -> FileDetections:
     path = seq.detections_path
+    if bench.detection_format == "scalabel":
+        return bdd100k.load_detections(bench, seq)
     if bench.detection_format == "mot":
         return FileDetections.from_mot(path, class_id=bench.class_id)
     if bench.detection_format == "kitti_csv":
@@ -249,7 +260,11 @@ class DetectorCache:
             sys.modules["torch"].set_num_threads(1)
             self._detector(np.zeros((self._config.imgsz, self._config.imgsz, 3), dtype=np.uint8))
         source = FolderSource(seq.image_dir, SourceConfig(fps=seq.frame_rate))
-        numbers = [int(path.stem) for path in source.files]
+        if seq.image_names:  # BDD100K: images named by the ground truth; others are not evaluated
+            frame_of = {name: seq.first_frame + i for i, name in enumerate(seq.image_names)}
+            numbers = [frame_of.get(path.name, seq.first_frame - 1) for path in source.files]
+        else:
+            numbers = [int(path.stem) for path in source.files]
         frames: dict[int, Detections] = {}
         seconds = 0.0
         with source:
@@ -294,7 +309,9 @@ def _make_tracker(
     return instance, record
 
 
-def _result_lines(bench: BenchmarkConfig, frame: int, tracks: Tracks) -> list[str]:
+def _result_lines(bench: BenchmarkConfig, seq: Sequence, frame: int, tracks: Tracks) -> list[str]:
+    if bench.format == "bdd100k":
+        return [bdd100k.result_line(seq, frame, tracks)]
     if bench.format == "kitti":
         kind = bench.eval_class.capitalize()
         rows = zip(tracks.ids.tolist(), tracks.xyxy.tolist(), tracks.scores.tolist(), strict=True)
@@ -324,9 +341,10 @@ def _run_pair(
         start = time.perf_counter()
         tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
         seconds += time.perf_counter() - start
-        lines.extend(_result_lines(bench, frame, tracks))
+        lines.extend(_result_lines(bench, seq, frame, tracks))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    text = bdd100k.results_text(lines) if bench.format == "bdd100k" else "".join(line + "\n" for line in lines)
+    path.write_text(text, encoding="utf-8")
     update_seconds = library.library_seconds - library_before if library else seconds
     return RunStats(frames=seq.num_frames, detections=count, update_seconds=update_seconds, step_seconds=seconds)
 
@@ -448,7 +466,7 @@ def _run_pairs(
                     "settings": settings,
                 }
                 key = config_hash(identity)
-                result_path = options.out / "results" / backend / f"{seq.name}.txt"
+                result_path = options.out / "results" / backend / result_file(bench, seq.name)
                 entry = manifest["pairs"].get(f"{backend}/{seq.name}")
                 if entry and entry["key"] == key and result_path.is_file():
                     logger.info("%s on %s: done in a previous run, skipped", backend, seq.name)
@@ -487,7 +505,8 @@ def _evaluate_all(
             data = trackers_folder / backend / "data"
             shutil.rmtree(data, ignore_errors=True)
             for seq in sequences:
-                write_eval_tracker(bench, seq, out / "results" / backend / f"{seq.name}.txt", data / f"{seq.name}.txt")
+                name = result_file(bench, seq.name)
+                write_eval_tracker(bench, seq, out / "results" / backend / name, data / name)
             cached = {"key": key, "metrics": evaluate(bench, gt_folder, trackers_folder, backend)}
             manifest["evaluations"][backend] = cached
         combined[backend] = cached["metrics"][COMBINED]

@@ -56,7 +56,7 @@ from tqdm import tqdm
 
 import tracker
 from benchmarks.config import BenchmarkConfig, load_benchmark
-from benchmarks.datasets import Sequence, load_sequences, write_eval_gt, write_eval_tracker
+from benchmarks.datasets import Sequence, load_sequences, result_file, write_eval_gt, write_eval_tracker
 from benchmarks.evaluate import COMBINED, evaluate
 from benchmarks.runner import _load_file_detections, _run_pair
 from tracker.app import report
@@ -134,7 +134,8 @@ def _score(bench: BenchmarkConfig, sequences: list[Sequence], results: dict[str,
     shutil.rmtree(folder, ignore_errors=True)
     write_eval_gt(bench, sequences, folder / "gt")
     for seq in sequences:
-        write_eval_tracker(bench, seq, results[seq.name], folder / "trackers" / "t" / "data" / f"{seq.name}.txt")
+        name = result_file(bench, seq.name)
+        write_eval_tracker(bench, seq, results[seq.name], folder / "trackers" / "t" / "data" / name)
     return evaluate(bench, folder / "gt", folder / "trackers", "t")[COMBINED][_HOTA]
 
 
@@ -164,7 +165,7 @@ def tune(bench: BenchmarkConfig, grid: Grid, folds: int, out: Path, progress: bo
             results = {}
             for seq in sequences:
                 instance = tracker.create(grid.backend, merge(settings, overrides))
-                results[seq.name] = runs / str(index) / f"{seq.name}.txt"
+                results[seq.name] = runs / str(index) / result_file(bench, seq.name)
                 _run_pair(bench, seq, instance, detections[seq.name], results[seq.name])
             train.append(
                 [
@@ -174,7 +175,9 @@ def tune(bench: BenchmarkConfig, grid: Grid, folds: int, out: Path, progress: bo
             )
             full.append(_score(bench, sequences, results, out / "eval"))
     chosen = [max(range(len(options)), key=lambda i, f=f: train[i][f]) for f in range(folds)]
-    held_out_files = {seq.name: runs / str(chosen[fold_of[seq.name]]) / f"{seq.name}.txt" for seq in sequences}
+    held_out_files = {
+        seq.name: runs / str(chosen[fold_of[seq.name]]) / result_file(bench, seq.name) for seq in sequences
+    }
     held_out = [
         _score(bench, [s for s in sequences if fold_of[s.name] == f], held_out_files, out / "eval")
         for f in range(folds)

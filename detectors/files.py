@@ -2,7 +2,7 @@
 
 Public benchmark detections come as text files, one row per detection, read by the
 readers of :mod:`tracker.formats` (which check every row and name ``file:line`` in
-errors). Three formats:
+errors). Four formats:
 
 - **MOTChallenge** ``det.txt`` (:meth:`FileDetections.from_mot`,
   :func:`tracker.formats.read_mot_detections`): ``frame,id,left,top,width,height,score[,...]``,
@@ -20,6 +20,11 @@ errors). Three formats:
   :func:`tracker.formats.read_kitti_labels`): the ground truth of ``label_02`` or a
   tracker's KITTI output; rows whose ``type`` is not selected are skipped; a missing
   score column counts as score 1.
+- **Scalabel JSON** (:meth:`FileDetections.from_scalabel`, :func:`tracker.formats.read_scalabel`):
+  BDD100K MOT predictions (or ground truth), 0-based ``frameIndex``, ``xyxy`` pixels;
+  categories become COCO class ids (:data:`tracker.formats.BDD100K_TO_COCO`), a missing
+  ``score`` counts as 1, track IDs are ignored, ``crowd`` boxes are skipped. A file may hold
+  several videos; one is chosen by ``videoName``.
 
 **Errors.** Every malformed row raises :class:`DetectionFileError` (which is
 :class:`tracker.formats.FormatError`, a ``ValueError``) naming the file and the 1-based
@@ -42,12 +47,17 @@ from pathlib import Path
 import numpy as np
 
 from tracker.formats import (
+    BDD100K_IGNORED,
+    BDD100K_OTHER,
+    BDD100K_TO_COCO,
     POINTRCNN,
     FormatError,
+    ScalabelFrames,
     group_rows,
     read_kitti_csv,
     read_kitti_labels,
     read_mot_detections,
+    read_scalabel,
 )
 from tracker.types import Detections
 
@@ -68,11 +78,11 @@ def _sigmoid(logit: float) -> float:
 class FileDetections:
     """Detections of one sequence read from a file, replayed per frame.
 
-    Build with :meth:`from_mot`, :meth:`from_kitti_csv` or :meth:`from_kitti_label`
-    (or directly from per-frame :class:`tracker.Detections`). ``fd[frame]`` and
+    Build with :meth:`from_mot`, :meth:`from_kitti_csv`, :meth:`from_kitti_label` or
+    :meth:`from_scalabel` (or directly from per-frame :class:`tracker.Detections`). ``fd[frame]`` and
     ``fd(frame)`` return that frame's detections; a frame without rows, including
     any frame outside the file's range, gives ``Detections.empty()``. Frame
-    numbers are the file's own (1-based for MOTChallenge, 0-based for KITTI).
+    numbers are the file's own (1-based for MOTChallenge, 0-based for KITTI and Scalabel).
 
     Args:
         frames: frame number -> that frame's detections (frames without rows may
@@ -150,6 +160,62 @@ class FileDetections:
         classes = np.full(int(keep.sum()), class_id, dtype=np.int64)
         return cls(_per_frame(rows.frames[keep], rows.xyxy[keep], rows.scores[keep], classes), source=str(path))
 
+    @classmethod
+    def from_scalabel(
+        cls,
+        source: str | Path | ScalabelFrames,
+        video: str | None = None,
+        categories: dict[str, int] | None = None,
+    ) -> FileDetections:
+        """Read Scalabel JSON box labels (BDD100K MOT predictions or ground truth) as detections.
+
+        Frames are keyed by ``frameIndex`` (0-based). A label's ``category`` becomes its
+        class id through ``categories``; the BDD100K categories without a COCO class
+        (:data:`tracker.formats.BDD100K_IGNORED` and :data:`tracker.formats.BDD100K_OTHER`:
+        ``other person``, ``other vehicle``, ``trailer``, ``traffic light``, ``traffic sign``)
+        are skipped unless ``categories`` maps them; any other category is an error, so that
+        a misspelt one is never dropped silently. Labels marked ``crowd`` (regions, not
+        objects) are skipped. A missing ``score`` counts as 1; ``id`` is ignored.
+
+        Args:
+            source: the file, or a :class:`tracker.formats.ScalabelFrames` already read
+                from it (to read a file of many videos once).
+            video: the ``videoName`` whose frames to take; None: the file must hold a
+                single video (or frames without ``videoName``).
+            categories: category -> class id; None: :data:`tracker.formats.BDD100K_TO_COCO`
+                (COCO ids: car 2, truck 7, bus 5, train 6, motorcycle 3, bicycle 1,
+                pedestrian and rider 0).
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            DetectionFileError: a malformed frame or label (see :func:`tracker.formats.read_scalabel`),
+                a category neither mapped nor a known BDD100K one, a file of several videos
+                without ``video``, or a ``video`` the file does not hold (the message lists its videos).
+        """
+        frames = source if isinstance(source, ScalabelFrames) else read_scalabel(source)
+        mapping = BDD100K_TO_COCO if categories is None else categories
+        videos = frames.video_names
+        if video is None:
+            if len(videos) > 1:
+                raise FormatError(frames.path, None, f"holds {len(videos)} videos ({_names(videos)}); choose one")
+            video = videos[0] if videos else ""
+        elif frames.num_frames and video not in videos:
+            raise FormatError(frames.path, None, f"holds no frames of video {video!r} (its videos: {_names(videos)})")
+        frames = frames.video(video)
+        skipped = set(BDD100K_IGNORED + BDD100K_OTHER) - set(mapping)
+        keep = ~frames.crowd
+        for label, category in enumerate(frames.categories.tolist()):
+            if category in skipped:
+                keep[label] = False
+            elif category not in mapping:
+                raise frames.label_error(
+                    label, f"unknown category {category!r} (known: {_names(tuple(mapping))}; others are skipped)"
+                )
+        classes = np.array([mapping[c] for c in frames.categories[keep].tolist()], dtype=np.int64)
+        scores = np.nan_to_num(frames.scores[keep], nan=1.0)
+        numbers = frames.frame_indices[frames.label_frames[keep]]
+        return cls(_per_frame(numbers, frames.xyxy[keep], scores, classes), source=str(frames.path))
+
     # Writing ------------------------------------------------------------------------------------
 
     def to_csv(self, path: str | Path) -> None:
@@ -194,6 +260,10 @@ class FileDetections:
 
     def __repr__(self) -> str:
         return f"FileDetections({self.source!r}, frames={len(self)}, detections={self.num_detections})"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(repr(name) for name in names)
 
 
 def _per_frame(frames: np.ndarray, xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> dict[int, Detections]:

@@ -12,6 +12,8 @@ Modules:
 - :mod:`tracker.formats.mot`: :func:`read_mot_detections`, :func:`read_mot_ground_truth`,
   :func:`read_seqinfo`;
 - :mod:`tracker.formats.kitti`: :func:`read_kitti_labels`, :func:`read_kitti_csv`;
+- :mod:`tracker.formats.scalabel`: :func:`read_scalabel` (Scalabel JSON box labels: BDD100K MOT
+  ground truth and predictions) and the BDD100K categories with their COCO class ids;
 - :mod:`tracker.formats.rows`: :class:`FormatError` and :func:`group_rows` (the rows of each frame or track ID).
 
 Not part of the core: ``import tracker`` does not import this package (it needs NumPy only).
@@ -37,8 +39,26 @@ from tracker.formats.mot import (
     read_seqinfo,
 )
 from tracker.formats.rows import FormatError, group_rows
+from tracker.formats.scalabel import (
+    BDD100K_CLASSES,
+    BDD100K_IGNORED,
+    BDD100K_OTHER,
+    BDD100K_TO_COCO,
+    COCO_TO_BDD100K,
+    SCALABEL_FIRST_FRAME,
+    ScalabelFrames,
+    read_scalabel,
+)
 
 __all__ = [
+    "BDD100K_CLASSES",
+    "BDD100K_IGNORED",
+    "BDD100K_OTHER",
+    "BDD100K_TO_COCO",
+    "COCO_TO_BDD100K",
+    "SCALABEL_FIRST_FRAME",
+    "ScalabelFrames",
+    "read_scalabel",
     "KITTI_FIRST_FRAME",
     "MOT_FIRST_FRAME",
     "POINTRCNN",
