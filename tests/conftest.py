@@ -45,6 +45,7 @@ EXTRAS = {
     "needs_bench": Extra(("trackeval", "matplotlib", "threadpoolctl"), "pip install -e '.[bench]'"),
     "needs_ros": Extra(("rosbags",), "pip install -e '.[ros]'"),
     "needs_torch": Extra(("torch",), "pip install -e '.[lstm]'"),
+    "needs_dev": Extra(("hypothesis",), "pip install -e '.[dev]'"),
 }
 
 

@@ -46,9 +46,7 @@ def test_ocm_term_values():
     t = tracker.create("sort", min_hits=1, ocm={"weight": 1.0, "history": 3})
     for k in range(4):
         t.update(dets(box(100 + 10 * k, 100)), k / 10)  # last centre (130, 100), moving +x
-    frame = Frame(
-        t, np.array([box(200, 100), box(0, 100), box(130, 200)], dtype=np.float64), np.ones(3), np.zeros(3), 0.4, 0.3
-    )
+    frame = Frame(t, dets(box(200, 100), box(0, 100), box(130, 200), scores=[1.0, 1.0, 1.0]), 0.4, 0.3)
     term = t._stages[0].terms[0].similarity(t, frame, np.arange(3), np.zeros((1, 3)))
     np.testing.assert_allclose(term, [[0.5, -0.5, 0.0]], atol=1e-9)
 

@@ -21,7 +21,9 @@ __all__ = [
     "cxcyah_to_xyxy",
     "cxcysr_to_xyxy",
     "iou_matrix",
+    "iou_of_pairs",
     "iou_xyxy",
+    "overlapping_pairs",
     "rows_to_xyxy",
     "tlwh_to_xyxy",
     "xyxy_to_cxcyah",
@@ -63,6 +65,68 @@ def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _TINY_AREA = 1e-12  # px², far below any real box; only guards 0 / 0
+
+
+def overlapping_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of boxes that overlap (positive intersection, so IoU > 0), without an ``(M, N)`` matrix.
+
+    Strips and sweeps: the boxes of ``b`` are binned into horizontal strips as high as the
+    highest of them, by their top edge, and sorted by ``x1`` within each strip. A box of
+    ``a`` can only overlap boxes whose top edge lies in ``(a.y1 - strip, a.y2)`` and whose
+    ``x1`` lies in ``(a.x1 - widest b, a.x2)``: a few strips and, in each, one range found by
+    binary search. The candidates are then checked exactly. Time and memory grow with
+    ``M + N`` and the number of candidates, not with ``M * N``, when the boxes of ``b`` are
+    of similar sizes (one huge box makes every box a candidate of every other).
+
+    Args:
+        a: ``(M, 4)`` float64 ``xyxy`` boxes.
+        b: ``(N, 4)`` float64 ``xyxy`` boxes.
+
+    Returns:
+        ``(rows, cols)``: ``(K,)`` int64 indices into ``a`` and ``b`` of the overlapping pairs,
+        ordered by ``rows``.
+    """
+    if not len(a) or not len(b):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    reach_x = float((b[:, 2] - b[:, 0]).max())
+    strip = max(float((b[:, 3] - b[:, 1]).max()), 1.0)
+    x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+    span = float(b[:, 0].max()) - x0 + 1.0  # x offsets within a strip lie in [0, span - 1]
+    b_strip = np.floor((b[:, 1] - y0) / strip)
+    last_strip = float(b_strip.max())
+    order = np.argsort(b_strip * span + (b[:, 0] - x0), kind="stable")
+    keys = (b_strip * span + (b[:, 0] - x0)).take(order)
+    # The strips each box of a meets, one (box, strip) item each.
+    first_strip = np.clip(np.floor((a[:, 1] - strip - y0) / strip), 0.0, last_strip)
+    stop_strip = np.clip(np.floor((a[:, 3] - y0) / strip), -1.0, last_strip)
+    per_box = np.maximum(stop_strip - first_strip + 1.0, 0.0).astype(np.int64)
+    item_box = np.repeat(np.arange(len(a)), per_box)
+    item_strip = first_strip.take(item_box) + (
+        np.arange(len(item_box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    )
+    lower = np.maximum(a[:, 0].take(item_box) - reach_x - x0, 0.0)
+    upper = np.minimum(a[:, 2].take(item_box) - x0, span - 0.5)  # never reaching the next strip's keys
+    lo = np.searchsorted(keys, item_strip * span + lower, side="left")
+    hi = np.searchsorted(keys, item_strip * span + upper, side="left")
+    counts = np.maximum(hi - lo, 0)
+    rows = np.repeat(item_box, counts)
+    first = np.cumsum(counts) - counts  # where each item's candidates start in the flat list
+    cols = order.take(np.arange(int(counts.sum())) - np.repeat(first - lo, counts))
+    ar, bc = a.take(rows, axis=0), b.take(cols, axis=0)
+    keep = (np.minimum(ar[:, 2], bc[:, 2]) > np.maximum(ar[:, 0], bc[:, 0])) & (
+        np.minimum(ar[:, 3], bc[:, 3]) > np.maximum(ar[:, 1], bc[:, 1])
+    )
+    return rows.compress(keep), cols.compress(keep)
+
+
+def iou_of_pairs(a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``(K,)`` float64 IoU of the box pairs ``(a[rows[k]], b[cols[k]])`` (``xyxy`` float64 arrays)."""
+    ar, bc = a.take(rows, axis=0), b.take(cols, axis=0)
+    extent = np.minimum(ar[:, 2:], bc[:, 2:]) - np.maximum(ar[:, :2], bc[:, :2])
+    np.maximum(extent, 0.0, out=extent)
+    inter = extent[:, 0] * extent[:, 1]
+    union = (ar[:, 2] - ar[:, 0]) * (ar[:, 3] - ar[:, 1]) + (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1]) - inter
+    return inter / np.maximum(union, _TINY_AREA)
 
 
 #: Linear maps between xyxy and (cx, cy, w, h) as component rows: ``rows = map @ boxes.T`` (and

@@ -46,7 +46,7 @@ import numpy as np
 from tracker.arrays import FloatArray, IntArray
 from tracker.base import BaseTracker
 from tracker.config import check_range
-from tracker.mechanisms.base import CostTerm, Frame, Matches, Part, ScoreBoost, Stage, UpdatePolicy
+from tracker.mechanisms.base import LARGE_FRAME_PAIRS, CostTerm, Frame, Matches, Part, ScoreBoost, Stage, UpdatePolicy
 from tracker.mechanisms.boosts import DloBoost, DloConfig, DuoBoost, DuoConfig
 from tracker.mechanisms.classes import ClassVote
 from tracker.mechanisms.costs import BoostConfig, BoostSimilarity, DirectionConsistency, OcmConfig
@@ -215,6 +215,7 @@ class AssociationTracker(BaseTracker):
         self.lifecycle = Lifecycle(cfg.min_hits, cfg.max_age_s, birth_score, cfg.confirm_score)
         self._filtered = cfg.output_box == "filtered"
         self._keep_obs = any(part.needs_observations for part in parts)
+        self._large_frames = all(part.supports_large_frames for part in parts)
         points = self.table.points
         self._points = points if self._keep_obs else slice(self.table.OBS.stop, points.stop)
         self._next_id = 1
@@ -262,14 +263,8 @@ class AssociationTracker(BaseTracker):
         self._advance(timestamp, dt)
         previous, self._previous_update = self._previous_update, timestamp
         table.i[:, table.DET] = -1
-        frame = Frame(
-            self,
-            detections.xyxy.astype(np.float64),
-            detections.scores,
-            detections.class_ids,
-            timestamp,
-            previous,
-        )
+        large = self._large_frames and len(table) * len(detections) > LARGE_FRAME_PAIRS
+        frame = Frame(self, detections, timestamp, previous, large)
         tracked = len(table) > 0
         if tracked and len(frame.scores):
             for boost in self._boosts:
@@ -321,7 +316,7 @@ class AssociationTracker(BaseTracker):
             if scale is not None:
                 gain = scale if gain is None else gain * scale
         state = self.motion.update(state, boxes) if gain is None else self.motion.update(state, boxes, gain)
-        f[:, table.BOX] = self.motion.boxes(state) if self._filtered else boxes
+        f[:, table.BOX] = self.motion.boxes(state) if self._filtered else frame.xyxy.take(cols, axis=0)
         if self._keep_obs:
             f[:, table.OBS] = boxes
         f[:, table.LAST] = now
@@ -359,7 +354,7 @@ class AssociationTracker(BaseTracker):
         scores = frame.detector_scores.take(cols)
         state = self.motion.initiate(boxes)
         f, i = table.new_rows(k)
-        f[:, table.BOX] = self.motion.boxes(state)
+        f[:, table.BOX] = self.motion.boxes(state) if self._filtered else frame.xyxy.take(cols, axis=0)
         f[:, table.OBS] = boxes
         f[:, table.BORN] = f[:, table.LAST] = frame.now
         f[:, table.SCORE] = scores

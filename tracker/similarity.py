@@ -50,6 +50,7 @@ __all__ = [
     "duo_boost",
     "mahalanobis_similarity",
     "shape_similarity",
+    "shape_similarity_of_pairs",
     "track_confidence",
 ]
 
@@ -116,6 +117,16 @@ def shape_similarity(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray
     th = (track_xyxy[:, 3] - track_xyxy[:, 1])[:, None]
     dw = det_xyxy[:, 2] - det_xyxy[:, 0]
     dh = det_xyxy[:, 3] - det_xyxy[:, 1]
+    dist = np.abs(tw - dw) / np.maximum(np.maximum(tw, dw), 1e-9) + np.abs(th - dh) / np.maximum(
+        np.maximum(th, dh), 1e-9
+    )
+    return np.exp(-dist)
+
+
+def shape_similarity_of_pairs(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
+    """:func:`shape_similarity` of ``K`` pairs: ``(K, 4)`` track boxes with their ``(K, 4)`` detections, ``(K,)``."""
+    tw, th = track_xyxy[:, 2] - track_xyxy[:, 0], track_xyxy[:, 3] - track_xyxy[:, 1]
+    dw, dh = det_xyxy[:, 2] - det_xyxy[:, 0], det_xyxy[:, 3] - det_xyxy[:, 1]
     dist = np.abs(tw - dw) / np.maximum(np.maximum(tw, dw), 1e-9) + np.abs(th - dh) / np.maximum(
         np.maximum(th, dh), 1e-9
     )

@@ -62,7 +62,8 @@ class Detections:
     """The detections of one frame.
 
     Attributes:
-        xyxy: ``(N, 4)`` float32 boxes ``(x1, y1, x2, y2)`` in pixels.
+        xyxy: ``(N, 4)`` float32 boxes ``(x1, y1, x2, y2)`` in pixels (a tracker associates a
+            box narrower or lower than one pixel as one pixel wide or high, and reports it as given).
         scores: ``(N,)`` float32 detector confidences (any finite value; usually 0..1).
         class_ids: ``(N,)`` int64 class indices (COCO ids for the YOLO detector).
 

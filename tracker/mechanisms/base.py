@@ -21,11 +21,23 @@ from typing import Protocol
 import numpy as np
 
 from tracker.arrays import FloatArray, IntArray
-from tracker.boxes import iou_xyxy
+from tracker.boxes import iou_of_pairs, iou_xyxy, overlapping_pairs
 from tracker.motion.base import MotionModel, MotionState
 from tracker.table import FieldSpec, TrackTable
+from tracker.types import Detections
 
-__all__ = ["CostTerm", "Frame", "Matches", "Part", "Pipeline", "ScoreBoost", "Stage", "UpdatePolicy"]
+__all__ = [
+    "LARGE_FRAME_PAIRS",
+    "MIN_EXTENT",
+    "CostTerm",
+    "Frame",
+    "Matches",
+    "Part",
+    "Pipeline",
+    "ScoreBoost",
+    "Stage",
+    "UpdatePolicy",
+]
 
 
 class Pipeline(Protocol):
@@ -43,37 +55,66 @@ class Pipeline(Protocol):
     updates: int
 
 
+#: Frames with more track-detection pairs than this (about 120 tracks and 120 detections)
+#: are associated through the pairs of boxes that overlap (:func:`tracker.boxes.overlapping_pairs`,
+#: :func:`tracker.association.sparse_assignment`) instead of ``(M, N)`` matrices, so that time
+#: and memory grow with the number of boxes, not its square. Smaller frames, the usual ones,
+#: keep the matrices: fewer NumPy calls (the two cost the same at 110 to 125 boxes each on
+#: ``benchmarks/scale.py``'s scene).
+LARGE_FRAME_PAIRS = 15_000
+
+#: Smallest width and height, in pixels, of a detection as association and motion see it: a
+#: degenerate (e.g. zero-width) detection is widened to one pixel from its ``x1``/``y1``, so that
+#: it can overlap (IoU > 0) the same object's box in the next frame despite sub-pixel motion,
+#: and its aspect ratio is finite. It is reported as given.
+MIN_EXTENT = 1.0
+
+
 class Frame:
-    """One update's detections as float64 arrays, its times, and distances cached for the parts.
+    """One update's detections as the parts see them, its times, and distances cached for the parts.
 
     Attributes:
         now: this update's timestamp, seconds.
         previous: the previous update's timestamp, seconds (0 before the first).
-        boxes: ``(N, 4)`` float64 ``xyxy`` detection boxes, pixels.
+        xyxy: ``(N, 4)`` float32 ``xyxy`` detection boxes as given (reported for matched tracks).
+        boxes: ``(N, 4)`` float64 ``xyxy`` boxes for association and motion: ``xyxy``
+            with every width and height at least :data:`MIN_EXTENT` pixels.
         scores: ``(N,)`` detection scores as the association sees them: score boosts
             replace this array.
         detector_scores: ``(N,)`` float32 scores as the detector gave them (reported, voted with).
         class_ids: ``(N,)`` int64 detection classes.
+        large: associate through overlapping pairs (see :data:`LARGE_FRAME_PAIRS`), not matrices.
     """
 
-    __slots__ = ("_d2", "_iou", "_tracker", "boxes", "class_ids", "detector_scores", "now", "previous", "scores")
+    __slots__ = (
+        "_d2",
+        "_iou",
+        "_pairs",
+        "_tracker",
+        "boxes",
+        "class_ids",
+        "detector_scores",
+        "large",
+        "now",
+        "previous",
+        "scores",
+        "xyxy",
+    )
 
     def __init__(
-        self,
-        tracker: Pipeline,
-        boxes: FloatArray,
-        scores: FloatArray,
-        class_ids: IntArray,
-        now: float,
-        previous: float,
+        self, tracker: Pipeline, detections: Detections, now: float, previous: float, large: bool = False
     ) -> None:
         self._tracker = tracker
-        self.boxes = boxes
-        self.scores = self.detector_scores = scores
-        self.class_ids = class_ids
+        self.xyxy = detections.xyxy
+        self.boxes = boxes = detections.xyxy.astype(np.float64)
+        np.maximum(boxes[:, 2:], boxes[:, :2] + MIN_EXTENT, out=boxes[:, 2:])
+        self.scores = self.detector_scores = detections.scores
+        self.class_ids = detections.class_ids
         self.now = now
         self.previous = previous
+        self.large = large
         self._iou: FloatArray | None = None
+        self._pairs: tuple[IntArray, IntArray, FloatArray] | None = None
         self._d2: dict[bool, FloatArray] = {}
 
     def iou(self) -> FloatArray:
@@ -82,6 +123,18 @@ class Frame:
             table = self._tracker.table
             self._iou = iou_xyxy(table.f[:, table.BOX], self.boxes)
         return self._iou
+
+    def pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """The overlapping (track, detection) pairs: ``(K,)`` track rows, detection indices and their IoU.
+
+        Every pair not listed has IoU 0 (computed once per update; for large frames).
+        """
+        if self._pairs is None:
+            table = self._tracker.table
+            tracks = table.f[:, table.BOX]
+            rows, cols = overlapping_pairs(tracks, self.boxes)
+            self._pairs = rows, cols, iou_of_pairs(tracks, self.boxes, rows, cols)
+        return self._pairs
 
     def mahalanobis(self, measurement_noise: bool) -> FloatArray:
         """``(M, N)`` squared Mahalanobis distances of every detection to every track (computed once per kind).
@@ -146,6 +199,9 @@ class Part:
     #: Whether this part reads the core field ``obs`` (the last matched box), which the
     #: pipeline keeps up to date only when some part does.
     needs_observations: bool = False
+    #: Whether this part works on large frames through overlapping pairs (``frame.large``);
+    #: a pipeline with a part that does not keeps ``(M, N)`` matrices at every size.
+    supports_large_frames: bool = True
 
     def bind(self, p: Pipeline) -> None:
         """Called once when the pipeline is built: resolve table columns, check the motion model.
@@ -209,6 +265,13 @@ class CostTerm(Part):
     @abstractmethod
     def similarity(self, p: Pipeline, frame: Frame, cols: IntArray, iou: FloatArray) -> FloatArray:
         """``(M, K)`` float64 similarity of every track with detections ``cols`` (``iou``: their ``(M, K)`` IoU)."""
+
+    def pair_similarity(self, p: Pipeline, frame: Frame, rows: IntArray, cols: IntArray, iou: FloatArray) -> FloatArray:
+        """``(K,)`` float64 similarity of the pairs (track ``rows[k]``, detection ``cols[k]``) of IoU ``iou``.
+
+        For large frames; a term that sets ``supports_large_frames`` implements it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no pairwise form")
 
 
 class Stage(Part, ABC):

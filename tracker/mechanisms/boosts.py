@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tracker.config import check_range
 from tracker.mechanisms.base import Frame, Pipeline, ScoreBoost
 from tracker.similarity import dlo_boost, duo_boost
@@ -39,7 +41,13 @@ class DloBoost(ScoreBoost):
         self.config = config
 
     def boost(self, p: Pipeline, frame: Frame) -> None:
-        frame.scores = dlo_boost(frame.scores, frame.iou(), self.config.coef)
+        if frame.large:
+            _, cols, iou = frame.pairs()
+            best = np.zeros(len(frame.boxes))
+            np.maximum.at(best, cols, iou)
+            frame.scores = np.maximum(frame.scores, self.config.coef * best)
+        else:
+            frame.scores = dlo_boost(frame.scores, frame.iou(), self.config.coef)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,9 @@ class DuoBoost(ScoreBoost):
     Raises (at :meth:`bind`):
         ValueError: the motion model has no Mahalanobis distance.
     """
+
+    # The gate is on every (track, detection) distance: no pairwise form.
+    supports_large_frames = False
 
     def __init__(self, config: DuoConfig, min_score: float) -> None:
         self.config = config

@@ -14,7 +14,7 @@ from tracker.arrays import FloatArray, IntArray
 from tracker.config import check_range
 from tracker.mechanisms.base import CostTerm, Frame, Pipeline
 from tracker.motion.base import MotionState
-from tracker.similarity import boost_similarity, shape_similarity, track_confidence
+from tracker.similarity import boost_similarity, shape_similarity, shape_similarity_of_pairs, track_confidence
 from tracker.table import FieldSpec
 
 __all__ = ["BoostConfig", "BoostSimilarity", "DirectionConsistency", "OcmConfig"]
@@ -64,13 +64,17 @@ class DirectionConsistency(CostTerm):
         self._centres, self._last = centres, slice(centres.stop - 2, centres.stop)
         self._count = p.table.column("ocm_observations")
 
-    def similarity(self, p: Pipeline, frame: Frame, cols: IntArray, iou: FloatArray) -> FloatArray:
+    def _directions(self, p: Pipeline) -> tuple[FloatArray, FloatArray, IntArray]:
+        """Each track's last observed centre ``(M, 2)``, direction of travel ``(M, 2)``, observations back ``(M,)``."""
         t = p.table
         m = len(t)
         centres = t.f[:, self._centres].reshape(m, -1, 2)
         back = np.minimum(t.i[:, self._count] - 1, self.config.history)
         last = centres[:, -1]
-        travel = last - centres[np.arange(m), centres.shape[1] - 1 - back]
+        return last, last - centres[np.arange(m), centres.shape[1] - 1 - back], back
+
+    def similarity(self, p: Pipeline, frame: Frame, cols: IntArray, iou: FloatArray) -> FloatArray:
+        last, travel, back = self._directions(p)
         tx, ty = travel[:, 0:1], travel[:, 1:2]
         boxes = frame.boxes.take(cols, axis=0)
         dx = 0.5 * (boxes[:, 0] + boxes[:, 2]) - last[:, 0:1]
@@ -80,6 +84,19 @@ class DirectionConsistency(CostTerm):
         # (pi/2 - arccos(cos)) / pi == arcsin(cos) / pi
         consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
         consistency[back == 0] = 0.0
+        return self.config.weight * consistency * frame.scores.take(cols)
+
+    def pair_similarity(self, p: Pipeline, frame: Frame, rows: IntArray, cols: IntArray, iou: FloatArray) -> FloatArray:
+        last, travel, back = self._directions(p)
+        last, travel = last.take(rows, axis=0), travel.take(rows, axis=0)
+        boxes = frame.boxes.take(cols, axis=0)
+        dx = 0.5 * (boxes[:, 0] + boxes[:, 2]) - last[:, 0]
+        dy = 0.5 * (boxes[:, 1] + boxes[:, 3]) - last[:, 1]
+        tx, ty = travel[:, 0], travel[:, 1]
+        norms = np.sqrt((dx * dx + dy * dy) * (tx * tx + ty * ty))
+        cos = (dx * tx + dy * ty) / np.maximum(norms, 1e-9)
+        consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
+        consistency[back.take(rows) == 0] = 0.0
         return self.config.weight * consistency * frame.scores.take(cols)
 
     def on_birth(
@@ -151,6 +168,8 @@ class BoostSimilarity(CostTerm):
 
     def __init__(self, config: BoostConfig) -> None:
         self.config = config
+        # The Mahalanobis similarity is a softmax over every detection: no pairwise form.
+        self.supports_large_frames = config.mhd_weight == 0
 
     def bind(self, p: Pipeline) -> None:
         if self.config.mhd_weight > 0 and not p.motion.supports_mahalanobis:
@@ -164,3 +183,13 @@ class BoostSimilarity(CostTerm):
         shape = shape_similarity(t.f[:, t.BOX], frame.boxes.take(cols, axis=0)) if c.shape_weight > 0 else None
         d2 = frame.mahalanobis(c.mhd_measurement_noise).take(cols, axis=1) if c.mhd_weight > 0 else None
         return boost_similarity(iou, confidence, c.iou_weight, c.mhd_weight, d2, c.shape_weight, shape)
+
+    def pair_similarity(self, p: Pipeline, frame: Frame, rows: IntArray, cols: IntArray, iou: FloatArray) -> FloatArray:
+        c, t = self.config, p.table
+        hits, misses = t.i[:, t.HITS].take(rows), t.misses(p.updates).take(rows)
+        confidence = track_confidence(hits, misses, c.tracklet_decay) * frame.scores.take(cols)
+        boost = (c.iou_weight * confidence) * iou
+        if c.shape_weight > 0:
+            tracks, dets = t.f[:, t.BOX].take(rows, axis=0), frame.boxes.take(cols, axis=0)
+            boost += (c.shape_weight * confidence) * shape_similarity_of_pairs(tracks, dets)
+        return boost

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.association import linear_assignment
-from tracker.boxes import iou_xyxy
+from tracker.arrays import IntArray
+from tracker.association import Assignment, linear_assignment, sparse_assignment
+from tracker.boxes import iou_of_pairs, iou_xyxy, overlapping_pairs
 from tracker.config import check_range
 from tracker.mechanisms.base import CostTerm, Frame, Matches, Pipeline, Stage
 
@@ -44,13 +45,29 @@ class FirstAssociation(Stage):
         high = matches.high
         if not len(high):
             return
-        iou = frame.iou().take(high, axis=1)
-        cost = 1.0 - (iou * frame.scores.take(high) if self.fuse_score else iou)
-        for term in self.terms:
-            cost -= term.similarity(p, frame, high, iou)
-        first = linear_assignment(cost, iou >= self.iou_threshold, self.gate_after)
+        if frame.large:
+            first = self._match_pairs(p, frame, high)
+        else:
+            iou = frame.iou().take(high, axis=1)
+            cost = 1.0 - (iou * frame.scores.take(high) if self.fuse_score else iou)
+            for term in self.terms:
+                cost -= term.similarity(p, frame, high, iou)
+            first = linear_assignment(cost, iou >= self.iou_threshold, self.gate_after)
         matches.add(first.rows, high.take(first.cols))
         matches.free_tracks, matches.free_high = first.free_rows, first.free_cols
+
+    def _match_pairs(self, p: Pipeline, frame: Frame, high: IntArray) -> Assignment:
+        """The assignment of a large frame, through the overlapping pairs (columns: positions in ``high``)."""
+        rows, cols, iou = frame.pairs()
+        position = _positions(high, len(frame.boxes))
+        keep = position.take(cols) >= 0
+        rows, cols, iou = rows.compress(keep), cols.compress(keep), iou.compress(keep)
+        cost = 1.0 - (iou * frame.scores.take(cols) if self.fuse_score else iou)
+        for term in self.terms:
+            cost -= term.pair_similarity(p, frame, rows, cols, iou)
+        return sparse_assignment(
+            len(p.table), len(high), rows, position.take(cols), cost, iou >= self.iou_threshold, self.gate_after
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +119,24 @@ class ByteAssociation(Stage):
         t = p.table
         # Positions (in free) of the confirmed tracks matched in the previous update.
         recent = ((t.i[:, t.CONFIRMED].take(free) > 0) & (t.f[:, t.LAST].take(free) >= frame.previous)).nonzero()[0]
-        iou = frame.iou().take(free.take(recent), axis=0).take(low, axis=1)
-        second = linear_assignment(1.0 - iou, iou >= self.config.iou_threshold, self.gate_after)
+        if frame.large:
+            rows, cols, iou = frame.pairs()
+            row_position = _positions(free.take(recent), len(t))
+            col_position = _positions(low, len(frame.boxes))
+            keep = (row_position.take(rows) >= 0) & (col_position.take(cols) >= 0)
+            rows, cols, iou = rows.compress(keep), cols.compress(keep), iou.compress(keep)
+            second = sparse_assignment(
+                len(recent),
+                len(low),
+                row_position.take(rows),
+                col_position.take(cols),
+                1.0 - iou,
+                iou >= self.config.iou_threshold,
+                self.gate_after,
+            )
+        else:
+            iou = frame.iou().take(free.take(recent), axis=0).take(low, axis=1)
+            second = linear_assignment(1.0 - iou, iou >= self.config.iou_threshold, self.gate_after)
         if len(second.rows):
             taken = recent.take(second.rows)
             matches.add(free.take(taken), low.take(second.cols))
@@ -132,7 +165,20 @@ class Recovery(Stage):
             return
         t = p.table
         cols = matches.high.take(free_high)
-        iou = iou_xyxy(t.f.take(free, axis=0)[:, t.OBS], frame.boxes.take(cols, axis=0))
-        third = linear_assignment(1.0 - iou, iou >= self.iou_threshold, self.gate_after)
+        observed, boxes = t.f.take(free, axis=0)[:, t.OBS], frame.boxes.take(cols, axis=0)
+        if frame.large:
+            r, c = overlapping_pairs(observed, boxes)
+            iou = iou_of_pairs(observed, boxes, r, c)
+            third = sparse_assignment(len(free), len(cols), r, c, 1.0 - iou, iou >= self.iou_threshold, self.gate_after)
+        else:
+            iou = iou_xyxy(observed, boxes)
+            third = linear_assignment(1.0 - iou, iou >= self.iou_threshold, self.gate_after)
         matches.add(free.take(third.rows), cols.take(third.cols))
         matches.free_tracks, matches.free_high = free.take(third.free_rows), free_high.take(third.free_cols)
+
+
+def _positions(index: IntArray, size: int) -> IntArray:
+    """``(size,)`` int64: the position of each value in ``index``, -1 where it is absent."""
+    position = -np.ones(size, dtype=np.int64)
+    position[index] = np.arange(len(index))
+    return position

@@ -36,11 +36,13 @@ real KITTI sequence.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from tracker.boxes import boxes_to_rows, rows_to_xyxy, xyxy_to_rows
+from tracker.config import check_range
 from tracker.motion.base import MotionModel, MotionState
 
 __all__ = ["KalmanConfig", "KalmanMotion", "REPRESENTATIONS"]
@@ -102,6 +104,12 @@ class KalmanConfig:
     def __post_init__(self) -> None:
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+        for field in dataclasses.fields(self):
+            if field.name != "representation":
+                for k, value in enumerate(getattr(self, field.name)):
+                    check_range(f"kalman.{field.name}[{k}]", value, 0.0)
+        if not all(self.measurement_std[k] + self.measurement_std_per_height[k] > 0 for k in range(_DIM_Z)):
+            raise ValueError("kalman.measurement_std (plus its per-height part) must be > 0 for every component")
 
 
 class KalmanMotion(MotionModel):
