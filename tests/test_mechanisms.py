@@ -133,7 +133,7 @@ def test_estimator_sees_no_zoom_when_a_dashcam_drives_straight():
         if model == "translation":
             np.testing.assert_allclose(zoom, 1.0)
         else:
-            assert np.median(zoom) > 1.02  # why "translation" is the default for car-mounted cameras
+            assert np.median(zoom) > 1.01  # why "translation" is the default for car-mounted cameras
 
 
 def test_affine_from_a_yaw_rotation_is_a_horizontal_shift():
