@@ -72,7 +72,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 def test_clip_outputs_and_summary(clip_run: tuple[Path, int, str]) -> None:
     out, status, stdout = clip_run
     assert status == 0
-    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.mp4", "tracks.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.jsonl", "tracks.mp4", "tracks.txt"]
     assert f"{CLIP_FRAMES} frames of " in stdout
     assert "detector:" in stdout and "ms/frame" in stdout and "tracker:" in stdout
     assert str(out / "tracks.txt") in stdout
@@ -140,7 +140,7 @@ def test_kitti_folder_with_fps_and_no_video(tmp_path: Path, videos_dir: Path, yo
     args = ["track", str(videos_dir / "kitti_raw_2011_09_26"), "--out", str(out), "--fps", "10", "--no-video"]
     status = main([*args, "--weights", str(yolo_weights), "--device", "cpu", "--max-frames", str(KITTI_FRAMES)])
     assert status == 0
-    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.jsonl", "tracks.txt"]
     records = _read_jsonl(out / "tracks.jsonl")
     assert [r["timestamp"] for r in records] == pytest.approx([0.1 * i for i in range(KITTI_FRAMES)])
     assert [r["frame"] for r in records] == list(range(1, KITTI_FRAMES + 1))

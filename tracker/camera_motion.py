@@ -123,7 +123,7 @@ class CameraMotionEstimator:
         self._shape: tuple[int, ...] = ()
         self._factor = 1
         self._buffers: list[tuple[np.ndarray, np.ndarray]] = []
-        self._colour: np.ndarray | None = None
+        self._grey: np.ndarray | None = None
         self._mask: np.ndarray | None = None
         self._previous: np.ndarray | None = None
         self._next_corners: np.ndarray | None = None
@@ -169,7 +169,7 @@ class CameraMotionEstimator:
         small = (rows // _DETECT_FACTOR, cols // _DETECT_FACTOR)
         self._shape, self._factor = shape, k
         self._buffers = [(np.empty((rows, cols), np.uint8), np.empty(small, np.uint8)) for _ in range(2)]
-        self._colour = np.empty((rows, cols, 3), np.uint8) if len(shape) == 3 and k > 1 else None
+        self._grey = np.empty((height, width), np.uint8) if len(shape) == 3 else None
         self._mask = np.empty(small, np.uint8)
         self._previous = None
 
@@ -177,16 +177,11 @@ class CameraMotionEstimator:
         """Write the grey working image (``frame`` shrunk by the factor) and its half into the buffers."""
         cv2, k = self._cv2, self._factor
         rows, cols = working.shape
-        cropped = frame[: rows * k, : cols * k]
-        if self._colour is not None:  # shrink first: 3 channels at a quarter of the pixels cost less to grey
-            cv2.resize(cropped, (cols, rows), dst=self._colour, interpolation=cv2.INTER_AREA)
-            cv2.cvtColor(self._colour, cv2.COLOR_BGR2GRAY, dst=working)
-        elif frame.ndim == 3:
-            cv2.cvtColor(cropped, cv2.COLOR_BGR2GRAY, dst=working)
-        elif k > 1:
-            cv2.resize(cropped, (cols, rows), dst=working, interpolation=cv2.INTER_AREA)
+        grey = frame if self._grey is None else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=self._grey)
+        if k > 1:
+            cv2.resize(grey[: rows * k, : cols * k], (cols, rows), dst=working, interpolation=cv2.INTER_AREA)
         else:
-            working[...] = cropped
+            working[...] = grey
         half_rows, half_cols = small.shape
         cv2.resize(
             working[: half_rows * _DETECT_FACTOR, : half_cols * _DETECT_FACTOR],
