@@ -33,6 +33,7 @@ import os
 import shutil
 import stat
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -223,9 +224,7 @@ def _model_path(folder: Path, weights: Path, runtime: str) -> Path:
 
 
 def _stamp(sha256: str, shape: tuple[int, int]) -> dict[str, Any]:
-    from ultralytics import __version__
-
-    return {"weights_sha256": sha256, "input_hw": list(shape), "ultralytics": __version__}
+    return {"weights_sha256": sha256, "input_hw": list(shape), "ultralytics": version("ultralytics")}
 
 
 def _valid(folder: Path, stamp: dict[str, Any]) -> bool:

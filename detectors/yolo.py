@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from detectors.base import check_frame
+from detectors.exported import ExportedYOLO, UnsupportedExportError
 from detectors.runtime import (
     RUNTIMES,
     choose_runtime,
@@ -182,9 +184,21 @@ def resolve_weights(weights: str) -> str:
     return weights
 
 
-def _resolve_device(device: str, torch: Any) -> str:
-    if device == "cpu":
-        return device
+#: Present when an NVIDIA driver is loaded (Linux); without it, "auto" means the CPU and torch is not imported.
+_NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
+
+
+def _resolve_device(device: str) -> str:
+    """``"cpu"`` or ``"cuda:N"`` for a ``YOLODetectorConfig.device`` value; imports torch only to look for CUDA.
+
+    ``"auto"`` is the CPU without asking torch where no NVIDIA driver is loaded
+    (Linux: no ``/proc/driver/nvidia/version``), which spares a CPU-only run the
+    seconds of importing torch when the runtime does not need it.
+    """
+    if device == "cpu" or (device == "auto" and sys.platform.startswith("linux") and not _NVIDIA_DRIVER.exists()):
+        return "cpu"
+    import torch
+
     if device == "auto":
         return "cuda:0" if torch.cuda.is_available() else "cpu"
     index = int(device.partition(":")[2] or 0)
@@ -281,10 +295,7 @@ class YOLODetector:
         self.config = config
         for key, value in _ULTRALYTICS_ENV_DEFAULTS.items():
             os.environ.setdefault(key, value)
-        import torch
-        from ultralytics import YOLO
-
-        self.device = _resolve_device(config.device, torch)
+        self.device = _resolve_device(config.device)
         self.weights = resolve_weights(config.weights)
         self.runtime = choose_runtime(config.runtime, self.weights, self.device)
         self.model_path = self.weights
@@ -299,12 +310,25 @@ class YOLODetector:
                 f"{height}x{width} input: it accepts imgsz {max(height, width)} only (use the .pt weights for "
                 "another size)"
             )
-        self._model = _load_model(YOLO, self.model_path)
-        if self._model.task not in _BOX_TASKS:
-            raise ValueError(
-                f"YOLO weights '{self.weights}' are a {self._model.task!r} model; need one of {', '.join(_BOX_TASKS)}"
-            )
-        self.names: dict[int, str] = dict(self._model.names)
+        self._exported: ExportedYOLO | None = None
+        self._model: Any = None
+        if self.runtime in ("openvino", "onnx"):
+            try:
+                self._exported = ExportedYOLO(self.model_path, self.runtime)
+            except UnsupportedExportError as error:
+                logger.info("%s; running it through Ultralytics instead", error)
+        if self._exported is not None:
+            self.names: dict[int, str] = dict(self._exported.names)
+        else:
+            from ultralytics import YOLO
+
+            self._model = _load_model(YOLO, self.model_path)
+            if self._model.task not in _BOX_TASKS:
+                raise ValueError(
+                    f"YOLO weights '{self.weights}' are a {self._model.task!r} model; "
+                    f"need one of {', '.join(_BOX_TASKS)}"
+                )
+            self.names = dict(self._model.names)
         self.class_ids = _resolve_classes(config.classes, self.names, self.weights)
         logger.info(
             "YOLO weights %s (%s runtime) on %s, imgsz %d, classes %s",
@@ -325,6 +349,7 @@ class YOLODetector:
             "device": self.device,
             "imgsz": self.config.imgsz,
             "input_hw": list(self.input_hw) if self.input_hw is not None else None,
+            "inference": "ultralytics" if self._exported is None else f"{self.runtime} directly",
         }
 
     def __call__(self, frame: np.ndarray) -> Detections:
@@ -370,6 +395,9 @@ class YOLODetector:
         return detections
 
     def _predict(self, frames: list[np.ndarray]) -> list[Detections]:
+        if self._exported is not None:
+            cfg = self.config
+            return [self._exported(frame, cfg.conf, cfg.iou, self.class_ids, cfg.max_det) for frame in frames]
         results = self._model.predict(
             frames,
             imgsz=self.input_hw or self.config.imgsz,
