@@ -15,8 +15,10 @@ Formats (``fmt``):
 - ``"kitti"``: KITTI-style CSV, ``frame,x1,y1,x2,y2,score`` (6 columns, e.g. RRC),
   with a ``class_id`` column (7) or PointRCNN's 15 columns; class 2 (COCO "car")
   where the file has none.
-- ``"auto"``: told by the column count of the first row: 6 or 15 -> ``kitti``, 8 to
-  14 or more than 15 -> ``mot``; 7 columns fit both layouts and need ``fmt`` given.
+- ``"auto"``: told by the first row: 6 or 15 columns -> ``kitti``; 8 to 14 or more
+  than 15 -> ``mot``; 7 columns fit both layouts: ``mot`` when the second column (the
+  track id of a MOTChallenge row) is -1, as MOTChallenge detection files write it,
+  else ``fmt`` must be given.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ COCO_NAMES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 4: "airplane
 
 _KITTI_COLUMNS = (6, 15)
 _AMBIGUOUS_COLUMNS = 7
+#: The id column of a MOTChallenge detection row.
+_NO_ID = ("-1", "-1.0", "-1.00")
 
 
 def detect_format(path: str | Path) -> str:
@@ -49,7 +53,7 @@ def detect_format(path: str | Path) -> str:
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: the file has no row, or its first row has 7 columns (both layouts
-            have 7); the message names the file and asks for the format.
+            have 7) and no -1 id; the message names the file and asks for the format.
     """
     path = Path(path)
     if not path.is_file():
@@ -58,9 +62,12 @@ def detect_format(path: str | Path) -> str:
         first = next((line.strip() for line in handle if line.strip()), None)
     if first is None:
         raise ValueError(f"{path}: the file holds no detections, so its format cannot be told; pass the format")
-    columns = len(first.split(","))
+    fields = [field.strip() for field in first.split(",")]
+    columns = len(fields)
     if columns in _KITTI_COLUMNS:
         return "kitti"
+    if columns == _AMBIGUOUS_COLUMNS and fields[1] in _NO_ID:
+        return "mot"
     if columns == _AMBIGUOUS_COLUMNS:
         raise ValueError(
             f"{path}: 7 columns fit both MOTChallenge (frame,id,x,y,w,h,score) and KITTI CSV "

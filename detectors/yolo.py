@@ -300,6 +300,10 @@ class YOLODetector:
         self.runtime = choose_runtime(config.runtime, self.weights, self.device)
         self.model_path = self.weights
         if self.runtime in ("openvino", "onnx") and export_format(self.weights) is None:
+            if not Path(self.weights).is_file():  # an official name: Ultralytics downloads it (or says it cannot)
+                from ultralytics import YOLO
+
+                self.weights = str(_load_model(YOLO, self.weights).ckpt_path)
             shape = letterbox_shape(frame_size or (config.imgsz, config.imgsz), config.imgsz)
             self.model_path = exported_model(self.weights, self.runtime, shape)
         self.input_hw = model_input_shape(self.model_path)

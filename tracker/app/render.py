@@ -141,25 +141,53 @@ class TrackRenderer:
         for track_id, box in zip(tracks.ids.tolist(), boxes, strict=True):
             x1, y1, x2, y2 = box
             cv2.rectangle(canvas, (x1, y1), (x2, y2), track_color(track_id, self.config), self.config.box_thickness)
-        placed: list[Rect] = []
-        if self.config.status_line:
-            status = f"frame {frame}  {timestamp:.2f} s  {len(tracks)} tracks"
-            placed.append(self._put_label(canvas, status, (0, 0), _BLACK))
-        # Nearest first (lowest bottom edge in a road scene): their labels get the best places.
-        order = sorted(range(len(boxes)), key=lambda i: -boxes[i][3])
+        status = f"frame {frame}  {timestamp:.2f} s  {len(tracks)} tracks" if self.config.status_line else None
+        if status is not None:
+            self._put_label(canvas, status, self._clamp(canvas.shape, status, (0, 0)), _BLACK)
+        for track_id, text, rect in self.place_labels(canvas.shape, tracks, status):
+            self._put_label(canvas, text, rect, track_color(track_id, self.config))
+        return canvas
+
+    def place_labels(
+        self, shape: tuple[int, ...], tracks: Tracks, status: str | None = None
+    ) -> list[tuple[int, str, Rect]]:
+        """Where the labels of ``tracks`` go in an image of ``shape``, none covering another.
+
+        Nearest first (lowest bottom edge, as in a road scene), each label takes the first
+        free place of: above its box, inside its top, below it, inside its bottom, then
+        stacked up to three label heights higher above it; where none is free, the label
+        is shortened to the ID and tried again; failing that it goes above its box anyway.
+
+        Args:
+            shape: the image's shape ``(H, W, ...)``.
+            tracks: the tracks to label (boxes ``xyxy`` pixels).
+            status: the status line's text, whose place (top-left corner) is kept free.
+
+        Returns:
+            ``(track id, text, (x1, y1, x2, y2))`` per track: the label's filled
+            rectangle in pixels, inside the image.
+        """
+        placed: list[Rect] = [] if status is None else [self._clamp(shape, status, (0, 0))]
+        boxes = tracks.xyxy.round().astype(int).tolist()
         ids, classes = tracks.ids.tolist(), tracks.class_ids.tolist()
-        for index in order:
+        labels = []
+        for index in sorted(range(len(boxes)), key=lambda i: -boxes[i][3]):
             track_id, box = ids[index], boxes[index]
             full = f"{track_id} {self._class_names.get(classes[index], str(classes[index]))}"
-            color = track_color(track_id, self.config)
             for text in (full, str(track_id)):
-                corner = self._free_spot(canvas, text, self._candidates(text, box), placed)
-                if corner is not None:
+                rect = self._free_spot(shape, text, self._candidates(text, box), placed)
+                if rect is not None:
                     break
             else:
-                text, corner = full, self._candidates(full, box)[0]
-            placed.append(self._put_label(canvas, text, corner, color))
-        return canvas
+                text, rect = full, self._clamp(shape, full, self._candidates(full, box)[0])
+            placed.append(rect)
+            labels.append((track_id, text, rect))
+        return labels
+
+    def trail(self, track_id: int) -> np.ndarray:
+        """``(N, 2)`` float64 trail centres ``(x, y)``, oldest first, in pixels of the last frame drawn."""
+        trail = self._trails.get(track_id)
+        return np.empty((0, 2)) if trail is None else trail[:, 1:].copy()
 
     def _update_trails(self, timestamp: float, tracks: Tracks, camera_motion: np.ndarray | None) -> None:
         if camera_motion is not None:
@@ -194,28 +222,28 @@ class TrackRenderer:
         spots += [(x1, y1 - box_h * (step + 2)) for step in range(_STACK_STEPS)]
         return spots
 
-    def _clamp(self, canvas: np.ndarray, text: str, corner: tuple[int, int]) -> Rect:
+    def _clamp(self, shape: tuple[int, ...], text: str, corner: tuple[int, int]) -> Rect:
         """The label rectangle ``(x1, y1, x2, y2)`` at ``corner``, shifted to lie inside the image."""
         box_w, box_h, _ = self._label_size(text)
-        image_h, image_w = canvas.shape[:2]
+        image_h, image_w = shape[:2]
         x = min(max(corner[0], 0), max(image_w - box_w, 0))
         y = min(max(corner[1], 0), max(image_h - box_h, 0))
         return x, y, x + box_w, y + box_h
 
     def _free_spot(
-        self, canvas: np.ndarray, text: str, corners: list[tuple[int, int]], placed: list[Rect]
-    ) -> tuple[int, int] | None:
-        """The first of ``corners`` where the label overlaps none of ``placed``, or None."""
+        self, shape: tuple[int, ...], text: str, corners: list[tuple[int, int]], placed: list[Rect]
+    ) -> Rect | None:
+        """The label rectangle at the first of ``corners`` that overlaps none of ``placed``, or None."""
         for corner in corners:
-            x1, y1, x2, y2 = self._clamp(canvas, text, corner)
+            x1, y1, x2, y2 = self._clamp(shape, text, corner)
             if all(x2 <= a1 or a2 <= x1 or y2 <= b1 or b2 <= y1 for a1, b1, a2, b2 in placed):
-                return x1, y1
+                return x1, y1, x2, y2
         return None
 
-    def _put_label(self, canvas: np.ndarray, text: str, corner: tuple[int, int], color: tuple[int, int, int]) -> Rect:
-        """Text on a filled ``color`` box at ``corner`` (shifted inside the image); returns the box's rectangle."""
+    def _put_label(self, canvas: np.ndarray, text: str, rect: Rect, color: tuple[int, int, int]) -> None:
+        """Text on a filled ``color`` rectangle ``rect`` (from :meth:`_clamp`)."""
         cfg = self.config
-        x1, y1, x2, y2 = self._clamp(canvas, text, corner)
+        x1, y1, x2, y2 = rect
         _, _, text_h = self._label_size(text)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), color, cv2.FILLED)
         origin = (x1 + cfg.label_padding, y1 + cfg.label_padding + text_h)
@@ -229,7 +257,6 @@ class TrackRenderer:
             cfg.text_thickness,
             cv2.LINE_AA,
         )
-        return x1, y1, x2, y2
 
 
 def _even(value: int) -> int:
