@@ -282,7 +282,8 @@ def _scaled_boxes(boxes: np.ndarray | None, factor: int) -> np.ndarray | None:
 def _inside(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """``(N,)`` bool: which of the ``(N, 1, 2)`` points lie in any of the ``(M, 4)`` xyxy boxes."""
     xy = points.reshape(-1, 1, 2)
-    return ((xy >= boxes[None, :, :2]) & (xy <= boxes[None, :, 2:])).all(axis=2).any(axis=1)
+    within = (xy >= boxes[None, :, :2]) & (xy <= boxes[None, :, 2:])
+    return np.asarray(np.any(np.all(within, axis=2), axis=1), dtype=bool)
 
 
 def affine_from_rotation(intrinsics: np.ndarray, rotation: np.ndarray, point: np.ndarray | None = None) -> np.ndarray:

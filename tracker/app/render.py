@@ -197,8 +197,8 @@ class TrackRenderer:
         centres = (tracks.xyxy[:, :2] + tracks.xyxy[:, 2:]) / 2
         for track_id, (cx, cy) in zip(tracks.ids.tolist(), centres.tolist(), strict=True):
             row = np.array([[timestamp, cx, cy]])
-            trail = self._trails.get(track_id)
-            self._trails[track_id] = row if trail is None else np.concatenate([trail, row])
+            known = self._trails.get(track_id)
+            self._trails[track_id] = row if known is None else np.concatenate([known, row])
         oldest = timestamp - self.config.trail_s
         for track_id in list(self._trails):
             trail = self._trails[track_id]

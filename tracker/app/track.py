@@ -145,7 +145,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``vtrack track`` to ``parser`` (a subcommand parser)."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
-        "Detect vehicles with YOLO in every frame of SOURCE, track them, and write into --out DIR:\n"
+        "Detect vehicles with YOLO (or replay the detections of --detections FILE) in every frame of\n"
+        "SOURCE, track them, and write into --out DIR:\n"
         f"  {OUTPUT_FILES['video']:<13} frames with boxes, track IDs, class names, {RenderConfig.trail_s:g} s trails\n"
         f"  {OUTPUT_FILES['mot']:<13} MOTChallenge rows frame,id,x,y,w,h,score,class,-1,-1\n"
         f"  {'':<13} (frames 1-based, boxes left/top/width/height in pixels)\n"
@@ -534,7 +535,8 @@ def summary_record(
     Keys: ``status`` (``completed``, ``interrupted`` or ``error``); ``frames``;
     ``wall_s``: seconds from handing the first frame to the pipeline until the
     outputs were closed (the video flushed); ``fps``: ``frames / wall_s``, the
-    end-to-end rate; ``startup_s``: seconds before that (validating inputs, loading
+    end-to-end rate; ``startup_s``: seconds before that, from the start of the
+    command after Python and vtrack's modules were loaded (validating inputs, loading
     the model, a first-use export); ``stages_ms``: busy milliseconds per frame of
     ``decode``, ``detect`` (after the first frame; the first, warm-up included, in
     ``detect_first``), ``camera_motion``, ``tracker`` (inside ``update()``),
