@@ -501,3 +501,27 @@ def test_torch_runtime_run(tmp_path: Path, videos_dir: Path, yolo_weights: Path)
     assert main([*args, "--weights", str(yolo_weights), "--runtime", "torch", "--device", "cpu"]) == 0
     detector = json.loads((out / "summary.json").read_text())["detector"]
     assert detector["runtime"] == "torch" and detector["inference"] == "ultralytics"
+
+
+def test_progress_bar_total_follows_a_stream_that_ends_early(
+    tmp_path: Path, damaged_video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A video whose header announces 116 frames but decodes about half: the bar ends at n/n, not n/116."""
+    import tracker.app.track as track
+
+    shown = StringIO()
+    real = track.tqdm
+
+    def visible_bar(*args, **kwargs):
+        return real(*args, **{**kwargs, "file": shown, "disable": False, "mininterval": 0})
+
+    monkeypatch.setattr(track, "tqdm", visible_bar)
+    video = damaged_video(keep=0.5)
+    detections = tmp_path / "one.csv"
+    detections.write_text("0,10,10,50,50,0.9\n")
+    out = tmp_path / "out"
+    assert main(["track", str(video), "--out", str(out), "--no-video", "--detections", str(detections)]) == 0
+    frames = json.loads((out / "summary.json").read_text())["frames"]
+    assert 0 < frames < 116
+    final = [part for part in shown.getvalue().split("\r") if part.strip()][-1]
+    assert f"{frames}/{frames}" in final and "/116" not in final, final
