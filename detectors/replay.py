@@ -15,10 +15,13 @@ Formats (``fmt``):
 - ``"kitti"``: KITTI-style CSV, ``frame,x1,y1,x2,y2,score`` (6 columns, e.g. RRC),
   with a ``class_id`` column (7) or PointRCNN's 15 columns; class 2 (COCO "car")
   where the file has none.
-- ``"auto"``: told by the first row: 6 or 15 columns -> ``kitti``; 8 to 14 or more
-  than 15 -> ``mot``; 7 columns fit both layouts: ``mot`` when the second column (the
-  track id of a MOTChallenge row) is -1, as MOTChallenge detection files write it,
-  else ``fmt`` must be given.
+- ``"scalabel"``: Scalabel JSON (BDD100K MOT predictions) of one video, frames by their
+  0-based ``frameIndex`` (the 5 Hz image folder of a BDD100K video, not its 30 Hz clip);
+  BDD100K categories become COCO class ids.
+- ``"auto"``: a ``.json`` file -> ``scalabel``; else told by the first row: 6 or 15
+  columns -> ``kitti``; 8 to 14 or more than 15 -> ``mot``; 7 columns fit both layouts:
+  ``mot`` when the second column (the track id of a MOTChallenge row) is -1, as
+  MOTChallenge detection files write it, else ``fmt`` must be given.
 """
 
 from __future__ import annotations
@@ -37,19 +40,21 @@ from tracker.types import Detections
 __all__ = ["COCO_NAMES", "FORMATS", "ReplayDetector", "detect_format"]
 
 #: ``fmt`` values of :class:`ReplayDetector`.
-FORMATS = ("auto", "mot", "kitti")
+FORMATS = ("auto", "mot", "kitti", "scalabel")
 
 #: Names of the first COCO class ids (as numbered by the official YOLO weights), for labels.
 COCO_NAMES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 4: "airplane", 5: "bus", 6: "train", 7: "truck"}
 
 _KITTI_COLUMNS = (6, 15)
+#: Scalabel's ``frameIndex`` counts from 0.
+SCALABEL_FIRST_FRAME = 0
 _AMBIGUOUS_COLUMNS = 7
 #: The id column of a MOTChallenge detection row.
 _NO_ID = ("-1", "-1.0", "-1.00")
 
 
 def detect_format(path: str | Path) -> str:
-    """``"mot"`` or ``"kitti"`` for the detection file ``path``, from its first row's column count.
+    """``"mot"``, ``"kitti"`` or ``"scalabel"`` for the detection file ``path`` (see the module doc).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -59,6 +64,8 @@ def detect_format(path: str | Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"detection file not found: {path}")
+    if path.suffix.lower() == ".json":
+        return "scalabel"
     with path.open(encoding="utf-8") as handle:
         first = next((line.strip() for line in handle if line.strip()), None)
     if first is None:
@@ -84,13 +91,13 @@ class ReplayDetector:
 
     Args:
         path: the detection file.
-        fmt: ``"auto"``, ``"mot"`` or ``"kitti"``.
+        fmt: ``"auto"``, ``"mot"``, ``"kitti"`` or ``"scalabel"``.
         mot_class_id: class id given to the detections of a MOTChallenge file.
 
     Attributes:
         detections: the :class:`~detectors.files.FileDetections` read from ``path``.
-        fmt: the format read (``"mot"`` or ``"kitti"``).
-        first_frame: the file's number of the first frame (1 for MOT, 0 for KITTI).
+        fmt: the format read (``"mot"``, ``"kitti"`` or ``"scalabel"``).
+        first_frame: the file's number of the first frame (1 for MOT, 0 for KITTI and Scalabel).
         frames_used: calls answered so far.
         names: class id -> name for labels (:data:`COCO_NAMES`).
 
@@ -108,6 +115,9 @@ class ReplayDetector:
         if self.fmt == "mot":
             self.detections = FileDetections.from_mot(self.path, class_id=mot_class_id)
             self.first_frame = MOT_FIRST_FRAME
+        elif self.fmt == "scalabel":
+            self.detections = FileDetections.from_scalabel(self.path)
+            self.first_frame = SCALABEL_FIRST_FRAME
         else:
             self.detections = FileDetections.from_kitti_csv(self.path)
             self.first_frame = KITTI_FIRST_FRAME

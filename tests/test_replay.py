@@ -67,3 +67,13 @@ def test_frames_are_checked(tmp_path: Path) -> None:
     with pytest.raises(FrameError):
         replay(np.zeros((4, 4), dtype=np.uint8))
     assert replay.frames_used == 0
+
+
+def test_replays_scalabel_predictions_of_one_video(repo_root: Path) -> None:
+    """A BDD100K prediction file of one video (here the hand-made fixture's ground truth of video-b)."""
+    path = repo_root / "tests/data/bdd100k/labels/box_track_20/val/video-b.json"
+    detector = ReplayDetector(path)
+    assert detector.fmt == "scalabel" and detector.first_frame == 0
+    frame = np.zeros((720, 1280, 3), dtype=np.uint8)
+    first = detector(frame)
+    assert len(first) > 0 and set(first.class_ids.tolist()) <= {0, 2, 5}  # pedestrian, car, bus as COCO ids
