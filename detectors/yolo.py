@@ -11,10 +11,10 @@ Importing this module imports neither Ultralytics nor torch; the constructor doe
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,15 @@ from typing import Any
 import numpy as np
 
 from detectors.base import check_frame
+from detectors.exported import ExportedYOLO, UnsupportedExportError
+from detectors.runtime import (
+    RUNTIMES,
+    choose_runtime,
+    export_format,
+    exported_model,
+    letterbox_shape,
+    model_input_shape,
+)
 from tracker.config import ConfigError, from_mapping, to_dict
 from tracker.types import Detections
 
@@ -51,7 +60,7 @@ MODELS_DIR_ENV = "VTRACK_MODELS_DIR"
 _SHARED_MODELS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 _DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 _BOX_TASKS = ("detect", "segment", "pose")
-_OPENVINO_SUFFIX = "_openvino_model"
+_STRIDE = 32
 _ULTRALYTICS_ENV_DEFAULTS = {"YOLO_VERBOSE": "False", "YOLO_AUTOINSTALL": "False"}
 
 
@@ -66,8 +75,11 @@ class YOLODetectorConfig:
     Attributes:
         weights: a ``.pt`` file, an exported model folder (e.g. ``*_openvino_model``) or
             an official name such as ``"yolov8n.pt"``; see :func:`resolve_weights`.
-        imgsz: inference size in pixels of the longer image side (Ultralytics
-            letterboxes the frame to it; it should be a multiple of the model stride, 32).
+        imgsz: inference size in pixels of the longer image side, a multiple of the
+            model stride 32 (Ultralytics letterboxes the frame to it). A model exported
+            with a fixed input accepts only the longer side of that input.
+        runtime: ``"auto"``, ``"torch"``, ``"openvino"`` or ``"onnx"``; see
+            :mod:`detectors.runtime` (``auto``: OpenVINO on the CPU when installed, else torch).
         conf: minimum confidence in ``[0, 1]`` of a reported detection.
         iou: IoU threshold in ``[0, 1]`` of the non-maximum suppression.
         device: ``"auto"`` (``"cuda:0"`` if torch sees a GPU, else ``"cpu"``), ``"cpu"``,
@@ -82,6 +94,7 @@ class YOLODetectorConfig:
 
     weights: str = "yolov8n.pt"
     imgsz: int = 640
+    runtime: str = "auto"
     conf: float = 0.25
     iou: float = 0.7
     device: str = "auto"
@@ -91,8 +104,13 @@ class YOLODetectorConfig:
     def __post_init__(self) -> None:
         if not self.weights:
             raise ConfigError("YOLODetectorConfig.weights must not be empty")
-        if self.imgsz <= 0:
-            raise ConfigError(f"YOLODetectorConfig.imgsz must be a positive number of pixels, got {self.imgsz}")
+        if self.imgsz <= 0 or self.imgsz % _STRIDE:
+            raise ConfigError(
+                f"YOLODetectorConfig.imgsz must be a positive multiple of {_STRIDE} pixels (the model stride), "
+                f"got {self.imgsz}"
+            )
+        if self.runtime not in RUNTIMES:
+            raise ConfigError(f"YOLODetectorConfig.runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         for name in ("conf", "iou"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -166,9 +184,21 @@ def resolve_weights(weights: str) -> str:
     return weights
 
 
-def _resolve_device(device: str, torch: Any) -> str:
-    if device == "cpu":
-        return device
+#: Present when an NVIDIA driver is loaded (Linux); without it, "auto" means the CPU and torch is not imported.
+_NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
+
+
+def _resolve_device(device: str) -> str:
+    """``"cpu"`` or ``"cuda:N"`` for a ``YOLODetectorConfig.device`` value; imports torch only to look for CUDA.
+
+    ``"auto"`` is the CPU without asking torch where no NVIDIA driver is loaded
+    (Linux: no ``/proc/driver/nvidia/version``), which spares a CPU-only run the
+    seconds of importing torch when the runtime does not need it.
+    """
+    if device == "cpu" or (device == "auto" and sys.platform.startswith("linux") and not _NVIDIA_DRIVER.exists()):
+        return "cpu"
+    import torch
+
     if device == "auto":
         return "cuda:0" if torch.cuda.is_available() else "cpu"
     index = int(device.partition(":")[2] or 0)
@@ -200,8 +230,6 @@ def _resolve_classes(classes: tuple[int | str, ...], names: Mapping[int, str], w
 
 def _load_model(yolo_cls: Any, weights: str) -> Any:
     path = Path(weights)
-    if path.is_dir() and path.name.endswith(_OPENVINO_SUFFIX) and importlib.util.find_spec("openvino") is None:
-        raise ImportError(f"YOLO weights '{weights}' are an OpenVINO model: install the 'openvino' package")
     if path.exists():
         return yolo_cls(weights, task="detect")
     try:
@@ -221,22 +249,33 @@ class YOLODetector:
 
     Args:
         config: the settings; ``None`` means :class:`YOLODetectorConfig` defaults.
+        frame_size: ``(height, width)`` in pixels of the frames to come, if known: an
+            export for the OpenVINO or ONNX runtime is made for their letterboxed shape
+            (:func:`detectors.runtime.letterbox_shape`); None: a square ``imgsz`` input.
         **overrides: fields of :class:`YOLODetectorConfig` replacing those of ``config``,
             e.g. ``YOLODetector(weights="../shared/models/yolov8n.pt", imgsz=1280)``.
 
     Attributes:
         config: the effective :class:`YOLODetectorConfig`.
         weights: the resolved weights path (or official name), see :func:`resolve_weights`.
+        model_path: what Ultralytics loads: ``weights``, or the export made from them
+            for the runtime (see :func:`detectors.runtime.exported_model`).
+        runtime: the runtime that runs the model: ``"torch"``, ``"openvino"``, ``"onnx"``
+            (or the suffix of another exported format).
         device: the torch device used, ``"cpu"`` or ``"cuda:N"``.
+        input_hw: the model's fixed ``(height, width)`` input in pixels, or None where
+            each frame is letterboxed to ``imgsz`` on its longer side (``.pt`` models).
         names: the model's class names, id -> name (COCO for the official weights).
         class_ids: the class ids kept, resolved from ``config.classes`` (empty: all).
 
     Raises:
         ConfigError: an unknown override, an out-of-range value, a CUDA device torch
-            does not see, or a class id or name the model does not have.
+            does not see, a class id or name the model does not have, or an ``imgsz``
+            the exported model does not accept (the message gives the one it does).
         WeightsNotFoundError: no local weights and Ultralytics could not download them
             (a one-line message saying how to pass a local path).
-        ImportError: the weights are an OpenVINO folder and ``openvino`` is not installed.
+        ImportError: the runtime's package (e.g. ``openvino``) is not installed.
+        detectors.runtime.ExportError: the export for the runtime failed.
         ValueError: the weights loaded but are not a box-detecting model (e.g. a classifier).
 
     Before importing Ultralytics (on first construction), the environment variables
@@ -247,32 +286,75 @@ class YOLODetector:
     current directory.
     """
 
-    def __init__(self, config: YOLODetectorConfig | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, config: YOLODetectorConfig | None = None, frame_size: tuple[int, int] | None = None, **overrides: Any
+    ) -> None:
         config = config or YOLODetectorConfig()
         if overrides:
             config = from_mapping(YOLODetectorConfig, {**to_dict(config), **overrides}, source="YOLODetector")
         self.config = config
         for key, value in _ULTRALYTICS_ENV_DEFAULTS.items():
             os.environ.setdefault(key, value)
-        import torch
-        from ultralytics import YOLO
-
-        self.device = _resolve_device(config.device, torch)
+        self.device = _resolve_device(config.device)
         self.weights = resolve_weights(config.weights)
-        self._model = _load_model(YOLO, self.weights)
-        if self._model.task not in _BOX_TASKS:
-            raise ValueError(
-                f"YOLO weights '{self.weights}' are a {self._model.task!r} model; need one of {', '.join(_BOX_TASKS)}"
+        self.runtime = choose_runtime(config.runtime, self.weights, self.device)
+        self.model_path = self.weights
+        if self.runtime in ("openvino", "onnx") and export_format(self.weights) is None:
+            if not Path(self.weights).is_file():  # an official name: Ultralytics downloads it (or says it cannot)
+                from ultralytics import YOLO
+
+                self.weights = str(_load_model(YOLO, self.weights).ckpt_path)
+            shape = letterbox_shape(frame_size or (config.imgsz, config.imgsz), config.imgsz)
+            self.model_path = exported_model(self.weights, self.runtime, shape)
+        self.input_hw = model_input_shape(self.model_path)
+        if self.input_hw is not None and max(self.input_hw) != config.imgsz:
+            height, width = self.input_hw
+            raise ConfigError(
+                f"YOLODetectorConfig.imgsz is {config.imgsz}, but '{self.weights}' is exported for a fixed "
+                f"{height}x{width} input: it accepts imgsz {max(height, width)} only (use the .pt weights for "
+                "another size)"
             )
-        self.names: dict[int, str] = dict(self._model.names)
+        self._exported: ExportedYOLO | None = None
+        self._model: Any = None
+        if self.runtime in ("openvino", "onnx"):
+            try:
+                self._exported = ExportedYOLO(self.model_path, self.runtime)
+            except UnsupportedExportError as error:
+                logger.info("%s; running it through Ultralytics instead", error)
+        if self._exported is not None:
+            self.names: dict[int, str] = dict(self._exported.names)
+        else:
+            from ultralytics import YOLO
+
+            self._model = _load_model(YOLO, self.model_path)
+            if self._model.task not in _BOX_TASKS:
+                raise ValueError(
+                    f"YOLO weights '{self.weights}' are a {self._model.task!r} model; "
+                    f"need one of {', '.join(_BOX_TASKS)}"
+                )
+            self.names = dict(self._model.names)
         self.class_ids = _resolve_classes(config.classes, self.names, self.weights)
         logger.info(
-            "YOLO weights %s on %s, imgsz %d, classes %s",
-            self.weights,
+            "YOLO weights %s (%s runtime) on %s, imgsz %d, classes %s",
+            self.model_path,
+            self.runtime,
             self.device,
             config.imgsz,
             [self.names[i] for i in self.class_ids] or "all",
         )
+
+    def describe(self) -> dict[str, Any]:
+        """What runs, for summaries: weights, model path, runtime, device, imgsz and fixed input (JSON-ready)."""
+        return {
+            "detector": "yolo",
+            "weights": self.weights,
+            "model": self.model_path,
+            "runtime": self.runtime,
+            "device": self.device,
+            "imgsz": self.config.imgsz,
+            "input_hw": list(self.input_hw) if self.input_hw is not None else None,
+            "inference": "ultralytics" if self._exported is None else f"{self.runtime} directly",
+        }
 
     def __call__(self, frame: np.ndarray) -> Detections:
         """Detect the configured classes in one frame.
@@ -317,9 +399,12 @@ class YOLODetector:
         return detections
 
     def _predict(self, frames: list[np.ndarray]) -> list[Detections]:
+        if self._exported is not None:
+            cfg = self.config
+            return [self._exported(frame, cfg.conf, cfg.iou, self.class_ids, cfg.max_det) for frame in frames]
         results = self._model.predict(
             frames,
-            imgsz=self.config.imgsz,
+            imgsz=self.input_hw or self.config.imgsz,
             conf=self.config.conf,
             iou=self.config.iou,
             device=self.device,
@@ -330,5 +415,9 @@ class YOLODetector:
         return [_to_detections(result) for result in results]
 
     def __repr__(self) -> str:
-        fields = dataclasses.asdict(self.config) | {"weights": self.weights, "device": self.device}
+        fields = dataclasses.asdict(self.config) | {
+            "weights": self.weights,
+            "runtime": self.runtime,
+            "device": self.device,
+        }
         return f"YOLODetector({', '.join(f'{k}={v!r}' for k, v in fields.items())})"

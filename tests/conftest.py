@@ -97,6 +97,18 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     return _ExtrasModule.from_parent(parent, path=module_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$XDG_CACHE_HOME`` of the test session: a fresh folder, so tests never write the user's cache.
+
+    Detector exports (``detectors.runtime``) land there and are shared by the session's tests.
+    """
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository's root folder (holding ``pyproject.toml``, ``configs/``, ``tests/``)."""

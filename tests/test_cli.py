@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
 import typing
@@ -34,6 +35,16 @@ CLIP_FRAMES = 25
 CLIP_FPS = 25.0
 KITTI_FRAMES = 10
 VEHICLES = {2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+#: Flags headless Chromium needs on a machine without network or GPU (and as root).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _error_lines(text: str) -> list[str]:
@@ -76,7 +87,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 def test_clip_outputs_and_summary(clip_run: tuple[Path, int, str]) -> None:
     out, status, stdout = clip_run
     assert status == 0
-    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.mp4", "tracks.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.jsonl", "tracks.mp4", "tracks.txt"]
     assert f"{CLIP_FRAMES} frames of " in stdout
     assert "detector:" in stdout and "ms/frame" in stdout and "tracker:" in stdout
     assert str(out / "tracks.txt") in stdout
@@ -142,9 +153,9 @@ def test_clip_video(clip_run: tuple[Path, int, str], videos_dir: Path) -> None:
 def test_kitti_folder_with_fps_and_no_video(tmp_path: Path, videos_dir: Path, yolo_weights: Path) -> None:
     out = tmp_path / "kitti"
     args = ["track", str(videos_dir / "kitti_raw_2011_09_26"), "--out", str(out), "--fps", "10", "--no-video"]
-    status = main([*args, "--weights", str(yolo_weights), "--device", "cpu", "--max-frames", str(KITTI_FRAMES)])
+    status = main([*args, "--weights", str(yolo_weights), "--runtime", "torch", "--max-frames", str(KITTI_FRAMES)])
     assert status == 0
-    assert sorted(p.name for p in out.iterdir()) == ["tracks.jsonl", "tracks.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.jsonl", "tracks.txt"]
     records = _read_jsonl(out / "tracks.jsonl")
     assert [r["timestamp"] for r in records] == pytest.approx([0.1 * i for i in range(KITTI_FRAMES)])
     assert [r["frame"] for r in records] == list(range(1, KITTI_FRAMES + 1))
@@ -166,7 +177,9 @@ def test_exist_ok_writes_into_non_empty_out(tmp_path: Path, videos_dir: Path, yo
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "tracks.txt").write_text("old results\n")
     args = ["track", str(videos_dir / "test_small2.mp4"), "--out", str(tmp_path), "--exist-ok", "--no-video"]
-    assert main([*args, "--weights", str(yolo_weights), "--max-frames", "4", "--imgsz", "320"]) == 0
+    assert (
+        main([*args, "--weights", str(yolo_weights), "--max-frames", "4", "--imgsz", "320", "--runtime", "torch"]) == 0
+    )
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert "old results" not in (tmp_path / "tracks.txt").read_text()
     assert len(_read_jsonl(tmp_path / "tracks.jsonl")) == 4
@@ -288,7 +301,9 @@ def test_unknown_class_name(
 def test_frame_size_change_mid_stream(tmp_path: Path, yolo_weights: Path, capsys: pytest.CaptureFixture) -> None:
     source = _make_size_change_folder(tmp_path / "frames")
     out = tmp_path / "out"
-    status = main(["track", str(source), "--out", str(out), "--fps", "10", "--weights", str(yolo_weights)])
+    status = main(
+        ["track", str(source), "--out", str(out), "--fps", "10", "--weights", str(yolo_weights), "--runtime", "torch"]
+    )
     assert status == 2
     errors = _error_lines(capsys.readouterr().err)
     assert len(errors) == 1
@@ -377,3 +392,149 @@ def test_cli_imports_stay_lazy() -> None:
         check=True,
     )
     assert result.stdout.strip() == "False"
+
+
+def test_clip_summary_json(clip_run: tuple[Path, int, str]) -> None:
+    out, _, stdout = clip_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["frames"] == CLIP_FRAMES
+    assert summary["fps"] == pytest.approx(CLIP_FRAMES / summary["wall_s"], rel=1e-3)
+    assert summary["startup_s"] > 0 and summary["wall_s"] > 0
+    stages = summary["stages_ms"]
+    assert set(stages) == {"decode", "detect", "detect_first", "camera_motion", "tracker", "render", "write"}
+    assert all(value is not None and value > 0 for value in stages.values())
+    assert 0 < summary["tracker_and_camera_motion_cpu_share"] < 1
+    detector = summary["detector"]
+    assert detector["weights"].endswith("yolov8n.pt") and detector["imgsz"] == 640
+    assert detector["runtime"] in ("openvino", "torch") and detector["device"] == "cpu"
+    assert summary["video_codec"] == "h264" and summary["tracks"] >= 2
+    assert summary["source"]["width"] == 1280 and summary["source"]["length"] == 116
+    assert f"frames/s end to end ({summary['wall_s']:.2f} s for {CLIP_FRAMES} frames" in stdout
+    assert f"{detector['runtime']} runtime on cpu, imgsz 640" in stdout
+
+
+def test_clip_video_is_h264_and_plays_in_chromium(clip_run: tuple[Path, int, str], tmp_path: Path) -> None:
+    """Headless Chromium seeks the video to 0.6 s and shows frame 16 (screenshot of the <video> element)."""
+    av = pytest.importorskip("av", reason="reading the codec needs PyAV")
+    out, _, _ = clip_run
+    with av.open(str(out / "tracks.mp4")) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.name, context.pix_fmt) == ("h264", "yuv420p")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="driving Chromium needs playwright (dev extra)")
+    page_path = tmp_path / "play.html"
+    page_path.write_text(
+        f'<video id="v" src="{(out / "tracks.mp4").as_uri()}" muted preload="auto" width="640" height="360"></video>'
+        '<p id="state">waiting</p><script>'
+        "const v = document.getElementById('v'), state = document.getElementById('state');"
+        "v.addEventListener('loadeddata', () => { v.currentTime = 0.6; });"
+        "v.addEventListener('seeked', () => { state.textContent = 'seeked ' + v.currentTime; });"
+        "v.addEventListener('error', () => { state.textContent = 'error ' + v.error.code; });"
+        "</script>"
+    )
+    shot = tmp_path / "video.png"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 660, "height": 420})
+            page.goto(page_path.as_uri())
+            page.wait_for_function("!document.getElementById('state').textContent.startsWith('waiting')")
+            assert page.text_content("#state") == "seeked 0.6"
+            page.locator("#v").screenshot(path=str(shot))
+        finally:
+            browser.close()
+    seen = cv2.imread(str(shot)).astype(int)
+    capture = cv2.VideoCapture(str(out / "tracks.mp4"))
+    decoded = [cv2.resize(capture.read()[1], (640, 360), interpolation=cv2.INTER_AREA) for _ in range(CLIP_FRAMES)]
+    errors = [np.abs(seen - frame.astype(int)).mean() for frame in decoded]
+    assert seen.shape == (360, 640, 3)
+    assert int(np.argmin(errors)) in (14, 15, 16) and min(errors) < 8 < errors[0]
+
+
+def test_detections_file_replaces_yolo(tmp_path: Path, shared_dir: Path) -> None:
+    """MOT17-04 public FRCNN detections replayed on its 8 frames: the tracks take the file's boxes."""
+    sequence = shared_dir / "data" / "MOT17-mini" / "train" / "MOT17-04-FRCNN"
+    det = sequence / "det" / "det.txt"
+    out = tmp_path / "mot"
+    stdout = StringIO()
+    with redirect_stdout(stdout):
+        status = main(["track", str(sequence), "--out", str(out), "--detections", str(det), "--tracker", "sort"])
+    assert status == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["detector"] == {"detector": "file", "detections": str(det), "format": "mot"}
+    assert summary["frames"] == 8 and summary["source"]["fps"] == 30
+    assert f"detections replayed from {det} (mot)" in stdout.getvalue()
+    rows = _read_txt(out / "tracks.txt")
+    detections = np.loadtxt(det, delimiter=",", ndmin=2)
+    for row in rows:  # every track box is one of that frame's detections
+        same_frame = detections[detections[:, 0] == row[0]]
+        assert np.abs(same_frame[:, 2:6] - row[2:6]).max(axis=1).min() < 1.0
+    assert len(rows) > 8 and set(rows[:, 7].astype(int)) == {0}
+    records = _read_jsonl(out / "tracks.jsonl")
+    assert records[-1]["tracks"][0]["class_name"] == "person"
+
+
+def test_detections_kitti_csv_and_bad_combinations(tmp_path: Path, videos_dir: Path, capsys) -> None:
+    folder = videos_dir / "kitti_raw_2011_09_26"
+    csv = tmp_path / "dets.csv"
+    csv.write_text("".join(f"{f},{100 + 5 * f},150,{200 + 5 * f},230,0.9,2\n" for f in range(6)))
+    out = tmp_path / "kitti"
+    base = ["track", str(folder), "--fps", "10", "--max-frames", "6", "--no-video", "--detections", str(csv)]
+    assert main([*base, "--out", str(out)]) == 2
+    error = _error_lines(capsys.readouterr().err)
+    assert len(error) == 1 and "7 columns fit both" in error[0] and not out.exists()
+    assert main([*base, "--out", str(out), "--detections-format", "kitti", "--tracker", "sort"]) == 0
+    rows = _read_txt(out / "tracks.txt")
+    assert rows[:, 0].tolist() == [3, 4, 5, 6]  # confirmed after min_hits 3; frames 1-based
+    np.testing.assert_allclose(rows[:, 2], [100 + 5 * f for f in (2, 3, 4, 5)], atol=1.0)
+    assert main([*base, "--out", str(tmp_path / "x"), "--weights", "y.pt", "--imgsz", "320"]) == 2
+    error = _error_lines(capsys.readouterr().err)
+    assert len(error) == 1 and "--detections replays a file; --weights, --imgsz configure YOLO" in error[0]
+
+
+def test_imgsz_runtime_and_show_are_checked(tmp_path: Path, videos_dir: Path, capsys, monkeypatch) -> None:
+    clip = str(videos_dir / "test_small2.mp4")
+    assert main(["track", clip, "--out", str(tmp_path / "a"), "--imgsz", "1000"]) == 2
+    assert "imgsz must be a positive multiple of 32" in _error_lines(capsys.readouterr().err)[0]
+    with pytest.raises(SystemExit):
+        main(["track", clip, "--out", str(tmp_path / "b"), "--runtime", "tensorrt"])
+    assert "--runtime" in capsys.readouterr().err
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["track", clip, "--out", str(tmp_path / "c"), "--show"]) == 2
+    assert "--show needs a display" in _error_lines(capsys.readouterr().err)[0]
+    assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_torch_runtime_run(tmp_path: Path, videos_dir: Path, yolo_weights: Path) -> None:
+    out = tmp_path / "torch"
+    args = ["track", str(videos_dir / "test_small2.mp4"), "--out", str(out), "--no-video", "--max-frames", "3"]
+    assert main([*args, "--weights", str(yolo_weights), "--runtime", "torch", "--device", "cpu"]) == 0
+    detector = json.loads((out / "summary.json").read_text())["detector"]
+    assert detector["runtime"] == "torch" and detector["inference"] == "ultralytics"
+
+
+def test_progress_bar_total_follows_a_stream_that_ends_early(
+    tmp_path: Path, damaged_video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A video whose header announces 116 frames but decodes about half: the bar ends at n/n, not n/116."""
+    import tracker.app.track as track
+
+    shown = StringIO()
+    real = track.tqdm
+
+    def visible_bar(*args, **kwargs):
+        return real(*args, **{**kwargs, "file": shown, "disable": False, "mininterval": 0})
+
+    monkeypatch.setattr(track, "tqdm", visible_bar)
+    video = damaged_video(keep=0.5)
+    detections = tmp_path / "one.csv"
+    detections.write_text("0,10,10,50,50,0.9\n")
+    out = tmp_path / "out"
+    assert main(["track", str(video), "--out", str(out), "--no-video", "--detections", str(detections)]) == 0
+    frames = json.loads((out / "summary.json").read_text())["frames"]
+    assert 0 < frames < 116
+    final = [part for part in shown.getvalue().split("\r") if part.strip()][-1]
+    assert f"{frames}/{frames}" in final and "/116" not in final, final

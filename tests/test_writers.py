@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -166,3 +167,70 @@ def test_video_writer_round_trip(tmp_path: Path) -> None:
         means.append(image.mean())
     assert len(means) == 5
     np.testing.assert_allclose(means, [0, 50, 100, 150, 200], atol=5)
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_labels_of_dense_traffic_do_not_cover_each_other() -> None:
+    """Ten cars in a queue, boxes overlapping by two thirds: every label keeps its own place."""
+    renderer = TrackRenderer({2: "car"}, RenderConfig())
+    boxes = [[300 + 20 * k, 200 + 4 * k, 360 + 20 * k, 240 + 4 * k] for k in range(10)]
+    tracks = _tracks(list(range(1, 11)), boxes)
+    labels = renderer.place_labels((375, 1242, 3), tracks, status="frame 1  0.00 s  10 tracks")
+    assert sorted(track_id for track_id, _, _ in labels) == list(range(1, 11))
+    rects = [rect for _, _, rect in labels]
+    for i, rect in enumerate(rects):
+        assert 0 <= rect[0] < rect[2] <= 1242 and 0 <= rect[1] < rect[3] <= 375
+        assert not any(_overlap(rect, other) for other in rects[i + 1 :])
+    texts = {track_id: text for track_id, text, _ in labels}
+    assert texts[10] == "10 car"  # the nearest car (lowest box) gets its full label above its box
+    # The old placement (always above the top-left corner) put every label on its neighbours'.
+    naive = [(b[0], b[1] - 20, b[0] + 60, b[1]) for b in boxes]
+    assert any(_overlap(naive[i], naive[i + 1]) for i in range(9))
+
+
+def test_trails_move_with_the_camera() -> None:
+    """A parked car seen by a panning camera slides left 30 px a frame: its compensated trail stays on it."""
+    pan = np.array([[1.0, 0.0, -30.0], [0.0, 1.0, 0.0]])
+    frame = np.zeros((200, 600, 3), dtype=np.uint8)
+    compensated = TrackRenderer({2: "car"}, RenderConfig(status_line=False))
+    raw = TrackRenderer({2: "car"}, RenderConfig(status_line=False))
+    for step in range(5):
+        x = 400 - 30 * step
+        tracks = _tracks([1], [[x, 80, x + 60, 120]])
+        compensated.draw(frame, step + 1, 0.1 * step, tracks, camera_motion=pan if step else None)
+        raw.draw(frame, step + 1, 0.1 * step, tracks)
+    np.testing.assert_allclose(compensated.trail(1), np.tile([310.0, 100.0], (5, 1)))
+    assert np.ptp(raw.trail(1)[:, 0]) == pytest.approx(120.0)  # image coordinates: a 120 px streak
+    assert compensated.trail(99).shape == (0, 2)
+
+
+def test_video_writer_writes_h264_that_pyav_reads(tmp_path: Path) -> None:
+    av = pytest.importorskip("av", reason="H.264 needs PyAV (the yolo extra)")
+    path = tmp_path / "odd.mp4"
+    writer = VideoWriter(str(path), 25.0, 63, 47)  # odd sizes: padded to 64x48 for yuv420p
+    assert writer.codec == "h264"
+    for value in range(10):
+        writer.write(np.full((47, 63, 3), 20 * value, dtype=np.uint8))
+    writer.close()
+    writer.close()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert (stream.width, stream.height) == (64, 48) and stream.average_rate == 25
+        means = [frame.to_ndarray(format="bgr24")[:47, :63].mean() for frame in container.decode(stream)]
+    np.testing.assert_allclose(means, [20 * v for v in range(10)], atol=4)
+
+
+def test_video_writer_falls_back_to_mp4v_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "av", None)  # PyAV not installed
+    writer = VideoWriter(str(tmp_path / "old.mp4"), 10.0, 64, 48)
+    writer.write(np.zeros((48, 64, 3), dtype=np.uint8))
+    writer.close()
+    assert writer.codec == "mp4v"
+    assert "browsers do not play: PyAV is not installed (pip install av)" in caplog.text
+    assert cv2.VideoCapture(str(tmp_path / "old.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 1

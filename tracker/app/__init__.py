@@ -4,7 +4,8 @@ Not part of the ROS-free core: ``import tracker`` never imports this package. It
 OpenCV for video I/O and drawing and :mod:`detectors` for detection.
 
 Modules: :mod:`~tracker.app.cli` (the ``vtrack`` entry point and its subcommand table),
-:mod:`~tracker.app.track` (``vtrack track``), :mod:`~tracker.app.sources` (video, frame
+:mod:`~tracker.app.track` (``vtrack track``), :mod:`~tracker.app.stages` (the threaded
+pipeline ``vtrack track`` runs its stages in), :mod:`~tracker.app.sources` (video, frame
 folder and camera readers), :mod:`~tracker.app.writers` (MOTChallenge and JSON-lines
 files), :mod:`~tracker.app.render` (drawing, MP4 output), :mod:`~tracker.app.config`
 (YAML config files), :mod:`~tracker.app.report` (summary and error lines).

@@ -1,17 +1,26 @@
 """``vtrack track``: detect and track vehicles in a video, a folder of frames, a camera stream or a rosbag2.
 
-Pipeline per frame: :class:`detectors.yolo.YOLODetector` -> camera motion
-(:class:`tracker.camera_motion.CameraMotionEstimator`, unless ``--no-cmc``) -> ``tracker.update()`` ->
-writers (:mod:`tracker.app.writers`) and the annotated video (:mod:`tracker.app.render`).
+Per frame: a detector (:class:`detectors.yolo.YOLODetector`, or with ``--detections FILE``
+:class:`detectors.replay.ReplayDetector`; any :class:`detectors.base.Detector` fits) ->
+camera motion (:class:`tracker.camera_motion.CameraMotionEstimator`, unless ``--no-cmc``) ->
+``tracker.update()`` -> writers (:mod:`tracker.app.writers`) and the annotated video
+(:mod:`tracker.app.render`). These run as four stages of a :class:`tracker.app.stages.Pipeline`
+(decoding; detection; camera motion and tracking; drawing and writing), each in its own
+thread with bounded queues between them, so decoding and writing overlap inference and
+frames keep their order. The detector keeps every core; OpenCV's own thread pool is cut
+to one thread for the run and libx264 encodes on one thread, so the other stages do not
+compete with it for cores.
 
-Outputs in ``--out DIR`` (see :data:`OUTPUT_FILES`): ``tracks.mp4`` (annotated video,
-unless ``--no-video``), ``tracks.txt`` (MOTChallenge rows) and ``tracks.jsonl`` (one
-JSON record per frame). With a rosbag2 SOURCE (``--image-topic``), ``--bag-out BAG``
-also writes a new rosbag2 with one ``vision_msgs/Detection2DArray`` of tracks per image
+Outputs in ``--out DIR`` (see :data:`OUTPUT_FILES`): ``tracks.mp4`` (annotated H.264
+video, unless ``--no-video``), ``tracks.txt`` (MOTChallenge rows), ``tracks.jsonl`` (one
+JSON record per frame) and ``summary.json`` (see :func:`summary_record`). With a
+rosbag2 SOURCE (``--image-topic``), ``--bag-out BAG`` also writes a new rosbag2 with one
+``vision_msgs/Detection2DArray`` of tracks per image
 (:class:`tracker.ros2.bag.TracksBagWriter`; the image's header; topic ``--tracks-topic``,
 default ``<image topic>/tracks``); an existing ``BAG`` is refused. Everything is validated
 before ``DIR`` is created: the source opens and decodes a frame, the config files parse,
-the tracker is created and the weights load. So a run that fails on its inputs writes nothing.
+the tracker is created and the weights load (exported for the runtime on first use). So a
+run that fails on its inputs writes nothing.
 
 Images of a rosbag2 whose stamp is not strictly after the previous image's (out of order or
 duplicate) are dropped with a warning (a tracker needs increasing time); the summary counts them.
@@ -25,28 +34,37 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
+import os
+import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 import tracker
+from detectors.base import Detector
+from detectors.replay import FORMATS as DETECTION_FORMATS
+from detectors.replay import ReplayDetector
+from detectors.runtime import RUNTIMES, ExportError
 from detectors.yolo import WeightsNotFoundError, YOLODetector, YOLODetectorConfig
 from tracker.app import report
 from tracker.app.config import config_from_yaml, load_yaml
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter
 from tracker.app.sources import Frame, FrameSource, SourceConfig, SourceError, open_source
+from tracker.app.stages import Pipeline, Stage, StageTimes
 from tracker.app.writers import JsonlWriter, MotWriter
 from tracker.camera_motion import CameraMotionEstimator
 from tracker.config import ConfigError, to_dict
 from tracker.registry import config_class
 
-__all__ = ["OUTPUT_FILES", "OutputError", "add_arguments", "parse_classes", "run"]
+__all__ = ["OUTPUT_FILES", "OutputError", "add_arguments", "parse_classes", "run", "summary_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +72,20 @@ _COMMAND = "vtrack track"
 _MS_PER_S = 1000.0
 
 #: File names written into ``--out DIR``.
-OUTPUT_FILES = {"video": "tracks.mp4", "mot": "tracks.txt", "jsonl": "tracks.jsonl"}
+OUTPUT_FILES = {"video": "tracks.mp4", "mot": "tracks.txt", "jsonl": "tracks.jsonl", "summary": "summary.json"}
+
+#: Options that configure YOLO, refused together with ``--detections`` (attribute name -> option).
+_YOLO_OPTIONS = {
+    "detector_config": "--detector-config",
+    "weights": "--weights",
+    "conf": "--conf",
+    "classes": "--classes",
+    "device": "--device",
+    "imgsz": "--imgsz",
+    "runtime": "--runtime",
+}
+_WINDOW = "vtrack"
+_QUIT_KEYS = (ord("q"), 27)  # q and Esc close the --show window
 
 _ALL_CLASSES = "all"
 _TRACKS_TOPIC_SUFFIX = "/tracks"
@@ -114,11 +145,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``vtrack track`` to ``parser`` (a subcommand parser)."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
-        "Detect vehicles with YOLO in every frame of SOURCE, track them, and write into --out DIR:\n"
+        "Detect vehicles with YOLO (or replay the detections of --detections FILE) in every frame of\n"
+        "SOURCE, track them, and write into --out DIR:\n"
         f"  {OUTPUT_FILES['video']:<13} frames with boxes, track IDs, class names, {RenderConfig.trail_s:g} s trails\n"
         f"  {OUTPUT_FILES['mot']:<13} MOTChallenge rows frame,id,x,y,w,h,score,class,-1,-1\n"
         f"  {'':<13} (frames 1-based, boxes left/top/width/height in pixels)\n"
         f"  {OUTPUT_FILES['jsonl']:<13} one JSON record per frame: frame, timestamp (s), tracks\n"
+        f"  {OUTPUT_FILES['summary']:<13} frames, wall time, end-to-end frames/s, ms per stage, runtime, weights\n"
         "Timestamps (seconds) come from the video's frame times, from --fps for a frame folder,\n"
         "from the wall clock for a camera, or from the image headers of a rosbag2.\n"
         "A rosbag2 SOURCE can also get its tracks written into a new bag (--bag-out): one\n"
@@ -131,7 +164,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  vtrack track ../shared/data/videos/test_small2.mp4 --out runs/small2\n"
         "  vtrack track ../shared/data/videos/kitti_raw_2011_09_26 --fps 10 --out runs/kitti --imgsz 1280\n"
-        "  vtrack track 0 --out runs/camera --classes car,truck --no-video\n"
+        "  vtrack track 0 --out runs/camera --classes car,truck --no-video --show\n"
+        "  vtrack track ../shared/data/MOT17/train/MOT17-04-FRCNN --out runs/mot04 \\\n"
+        "      --detections ../shared/data/MOT17/train/MOT17-04-FRCNN/det/det.txt\n"
         "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks"
     )
     parser.add_argument(
@@ -149,6 +184,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write into DIR even if it is not empty, replacing the files named above (others are left alone)",
     )
     out.add_argument("--no-video", action="store_true", help=f"skip rendering {OUTPUT_FILES['video']}")
+    out.add_argument(
+        "--show",
+        action="store_true",
+        help="also show the annotated frames in a window (needs a display and OpenCV with GUI support; "
+        "q or Esc stops the run, keeping the results)",
+    )
     out.add_argument(
         "--bag-out",
         metavar="BAG",
@@ -193,6 +234,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     det = parser.add_argument_group("detector (options override --detector-config, which overrides the defaults)")
     det.add_argument(
+        "--detections",
+        metavar="FILE",
+        type=Path,
+        help="track the detections of FILE instead of running YOLO: a MOTChallenge det.txt "
+        "(frame,id,x,y,w,h,score,...; frames 1-based) or a KITTI CSV (frame,x1,y1,x2,y2,score[,class]; "
+        "frames 0-based), one row per detection of SOURCE's frames",
+    )
+    det.add_argument(
+        "--detections-format",
+        choices=DETECTION_FORMATS,
+        default="auto",
+        help="layout of --detections: mot, kitti, or auto (the default: told by the column count)",
+    )
+    det.add_argument(
         "--detector-config",
         metavar="YAML",
         type=Path,
@@ -206,7 +261,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="P",
         help=f"minimum detection confidence 0..1 (default: {YOLODetectorConfig.conf}, or the tracker's "
-        "byte_low_score when that is lower and neither --conf nor --detector-config sets it, so that BYTE's "
+        "byte.low_score when that is lower and neither --conf nor --detector-config sets it, so that BYTE's "
         "second association gets its low-score detections)",
     )
     det.add_argument(
@@ -220,7 +275,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--imgsz",
         type=_positive_int,
         metavar="PX",
-        help=f"inference size in pixels, a multiple of 32 (default: {YOLODetectorConfig.imgsz})",
+        help=f"inference size in pixels of the longer side, a multiple of 32 (default: {YOLODetectorConfig.imgsz}); "
+        "a model exported with a fixed input accepts only its own size",
+    )
+    det.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="inference runtime: auto (openvino on the CPU when installed, else torch; the default), torch, "
+        "openvino or onnx; openvino and onnx export the .pt weights on first use and cache the export "
+        "beside them (or in ~/.cache/vtrack/exports when that folder is read-only)",
     )
 
     src = parser.add_argument_group("source")
@@ -262,20 +325,24 @@ def _detector_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "classes": args.classes,
         "device": args.device,
         "imgsz": args.imgsz,
+        "runtime": args.runtime,
     }
     return {key: value for key, value in values.items() if value is not None}
 
 
 @dataclass
 class _Stats:
-    """Counters of one run (times in seconds)."""
+    """Counters and timers of one run (times in seconds; stage timers count busy time only)."""
 
     frames: int = 0
-    detector_first_s: float = 0.0
-    detector_s: float = 0.0
-    tracker_s: float = 0.0
-    cmc_s: float = 0.0
     ids: set[int] = field(default_factory=set)
+    camera_motion: StageTimes = field(default_factory=StageTimes)
+    tracker: StageTimes = field(default_factory=StageTimes)
+    render: StageTimes = field(default_factory=StageTimes)
+    write: StageTimes = field(default_factory=StageTimes)
+    startup_s: float = 0.0
+    wall_s: float = 0.0
+    status: str = "completed"
 
 
 @dataclass(frozen=True)
@@ -285,6 +352,37 @@ class _BagOutput:
     path: Path
     topic: str
     storage: str
+
+
+class _WindowClosedError(Exception):
+    """The user closed the ``--show`` window (q or Esc): stop, keeping the results."""
+
+
+class _Display:
+    """The ``--show`` window (OpenCV HighGUI)."""
+
+    def __init__(self) -> None:
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise OutputError("--show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set")
+        import cv2
+
+        self._cv2 = cv2
+        try:
+            cv2.namedWindow(_WINDOW, cv2.WINDOW_NORMAL)
+        except cv2.error:
+            raise OutputError(
+                "--show: this OpenCV has no window support (opencv-python-headless); pip install opencv-python"
+            ) from None
+
+    def show(self, image: np.ndarray) -> None:
+        """Show ``image``; raises :class:`_WindowClosedError` when q or Esc was pressed."""
+        self._cv2.imshow(_WINDOW, image)
+        if self._cv2.waitKey(1) & 0xFF in _QUIT_KEYS:
+            raise _WindowClosedError
+
+    def close(self) -> None:
+        """Close the window."""
+        self._cv2.destroyWindow(_WINDOW)
 
 
 class _Outputs:
@@ -304,11 +402,20 @@ class _Outputs:
         class_names: dict[int, str],
         video: bool,
         overwrite: bool,
+        stats: _Stats,
         bag: _BagOutput | None = None,
+        display: _Display | None = None,
     ) -> None:
         created_dir = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
-        paths = {key: directory / name for key, name in OUTPUT_FILES.items() if video or key != "video"}
+        paths = {
+            key: directory / name
+            for key, name in OUTPUT_FILES.items()
+            if key != "summary" and (video or key != "video")
+        }
+        self.summary_path = directory / OUTPUT_FILES["summary"]
+        self._overwrite = overwrite
+        self._stats = stats
         self._stack = ExitStack()
         try:
             self.mot = self._stack.enter_context(MotWriter(paths["mot"], overwrite=overwrite))
@@ -324,24 +431,44 @@ class _Outputs:
             if created_dir:
                 directory.rmdir()
             raise
+        self.display = display
+        if display is not None:
+            self._stack.callback(display.close)
         self.renderer = TrackRenderer(class_names, RenderConfig())
-        self.paths = [str(path) for path in paths.values()]
+        self.paths = [str(path) for path in paths.values()] + [str(self.summary_path)]
         if bag is not None:
             self.paths.append(f"{bag.path} (topic {bag.topic})")
 
-    def write(self, frame: Frame, tracks: tracker.Tracks) -> None:
-        """Write one frame's tracks to every output."""
+    def write(self, item: tuple[Frame, tracker.Tracks, np.ndarray | None]) -> None:
+        """Write one frame's tracks to every output (the last stage of the pipeline)."""
+        frame, tracks, affine = item
         number = frame.index + 1
+        if self.video is not None or self.display is not None:
+            start, cpu = time.perf_counter(), time.thread_time()
+            canvas = self.renderer.draw(frame.image, number, frame.timestamp, tracks, affine)
+            if self.video is not None:
+                self.video.write(canvas)
+            self._stats.render.add(time.perf_counter() - start, time.thread_time() - cpu)
+            if self.display is not None:
+                self.display.show(canvas)
+        start, cpu = time.perf_counter(), time.thread_time()
         self.mot.write(number, tracks)
         self.jsonl.write(number, frame.timestamp, tracks)
-        if self.video is not None:
-            self.video.write(self.renderer.draw(frame.image, number, frame.timestamp, tracks))
         if self.bag is not None:
             self.bag.write(frame.info, tracks)
+        self._stats.write.add(time.perf_counter() - start, time.thread_time() - cpu)
+        self._stats.frames += 1
+        self._stats.ids.update(tracks.ids.tolist())
 
     def close(self) -> None:
         """Finish every file."""
         self._stack.close()
+
+    def write_summary(self, record: dict[str, Any]) -> None:
+        """Write ``summary.json`` (replacing an old one only when the run may overwrite)."""
+        with self.summary_path.open("w" if self._overwrite else "x", encoding="utf-8") as file:
+            json.dump(record, file, indent=2)
+            file.write("\n")
 
 
 def _open_bag(bag: _BagOutput) -> Any:
@@ -351,61 +478,188 @@ def _open_bag(bag: _BagOutput) -> Any:
     return TracksBagWriter(bag.path, bag.topic, bag.storage)
 
 
+class _Steps:
+    """The per-frame work of the middle pipeline stages, timing camera motion and tracking apart."""
+
+    def __init__(
+        self, detector: Detector, trk: tracker.Tracker, cmc: CameraMotionEstimator | None, stats: _Stats
+    ) -> None:
+        self._detector, self._trk, self._cmc, self._stats = detector, trk, cmc, stats
+
+    def detect(self, frame: Frame) -> tuple[Frame, tracker.Detections]:
+        return frame, self._detector(frame.image)
+
+    def track(self, item: tuple[Frame, tracker.Detections]) -> tuple[Frame, tracker.Tracks, np.ndarray | None]:
+        frame, detections = item
+        start, cpu = time.perf_counter(), time.thread_time()
+        affine = None if self._cmc is None else self._cmc(frame.image, detections.xyxy)
+        compensated, cpu_compensated = time.perf_counter(), time.thread_time()
+        tracks = self._trk.update(detections, frame.timestamp, camera_motion=affine)
+        self._stats.tracker.add(time.perf_counter() - compensated, time.thread_time() - cpu_compensated)
+        if self._cmc is not None:
+            self._stats.camera_motion.add(compensated - start, cpu_compensated - cpu)
+        return frame, tracks, affine
+
+
 def _process(
     source: FrameSource,
-    detector: YOLODetector,
-    trk: tracker.Tracker,
+    steps: _Steps,
     outputs: _Outputs,
     max_frames: int | None,
-    stats: _Stats,
-    cmc: CameraMotionEstimator | None,
+    pipeline: Pipeline,
 ) -> None:
-    """Run the per-frame loop, counting into ``stats``; lets SourceError and KeyboardInterrupt through."""
+    """Run the pipeline over the source; lets SourceError, KeyboardInterrupt and _WindowClosedError through."""
     total = source.length if max_frames is None else min(source.length or max_frames, max_frames)
     frames = itertools.islice(source, max_frames)
-    with logging_redirect_tqdm(), tqdm(frames, total=total, unit="frame", desc="tracking", disable=None) as bar:
-        for frame in bar:
-            start = time.perf_counter()
-            detections = detector(frame.image)
-            detected = time.perf_counter()
-            affine = None if cmc is None else cmc(frame.image, detections.xyxy)
-            compensated = time.perf_counter()
-            tracks = trk.update(detections, frame.timestamp, camera_motion=affine)
-            stats.tracker_s += time.perf_counter() - compensated
-            stats.cmc_s += compensated - detected
-            if stats.frames == 0:
-                stats.detector_first_s = detected - start
-            else:
-                stats.detector_s += detected - start
-            outputs.write(frame, tracks)
-            stats.frames += 1
-            stats.ids.update(tracks.ids.tolist())
+    with logging_redirect_tqdm(), tqdm(total=total, unit="frame", desc="tracking", disable=None) as bar:
+
+        def sink(item: tuple[Frame, tracker.Tracks, np.ndarray | None]) -> None:
+            outputs.write(item)
+            bar.update()
+
+        pipeline.run(frames, sink)
+        if bar.total is not None and bar.n != bar.total:  # the stream ended before the announced length
+            bar.total = bar.n
+            bar.refresh()
 
 
-def _summary(source: FrameSource, yolo: YOLODetector, trk: tracker.Tracker, stats: _Stats, paths: list[str]) -> None:
-    per_frame = _MS_PER_S / max(stats.frames, 1)
-    first_ms = stats.detector_first_s * _MS_PER_S
-    if stats.frames > 1:
-        mean_ms = stats.detector_s * _MS_PER_S / (stats.frames - 1)
-        detector = f"{mean_ms:.1f} ms/frame after the first frame ({first_ms:.0f} ms, warm-up)"
-    elif stats.frames == 1:
-        detector = f"{first_ms:.1f} ms for the only frame (warm-up included)"
+def _ms(seconds: float, frames: int) -> float | None:
+    return round(seconds * 1000.0 / frames, 3) if frames else None
+
+
+def summary_record(
+    source: FrameSource, detector: Detector, trk: tracker.Tracker, stats: _Stats, pipeline: Pipeline, paths: list[str]
+) -> dict[str, Any]:
+    """The content of ``summary.json`` (also printed as the closing summary).
+
+    Keys: ``status`` (``completed``, ``interrupted`` or ``error``); ``frames``;
+    ``wall_s``: seconds from handing the first frame to the pipeline until the
+    outputs were closed (the video flushed); ``fps``: ``frames / wall_s``, the
+    end-to-end rate; ``startup_s``: seconds before that, from the start of the
+    command after Python and vtrack's modules were loaded (validating inputs, loading
+    the model, a first-use export); ``stages_ms``: busy milliseconds per frame of
+    ``decode``, ``detect`` (after the first frame; the first, warm-up included, in
+    ``detect_first``), ``camera_motion``, ``tracker`` (inside ``update()``),
+    ``render`` (drawing and video encoding) and ``write`` (text and bag files): wall
+    time, which also counts waiting for a core or the interpreter lock while the
+    other stages run in parallel (so their sum may exceed ``wall_s / frames``);
+    ``stages_cpu_ms``: the CPU milliseconds per frame of each stage's own thread
+    (see :class:`~tracker.app.stages.StageTimes`; for ``detect`` this leaves out the
+    inference runtime's worker threads); ``tracker_and_camera_motion_share`` and
+    ``tracker_and_camera_motion_cpu_share``: the wall and CPU time of those two stages
+    as a fraction of ``wall_s``;
+    ``detector`` (weights, runtime, device, image size, or the detection file);
+    ``tracker``, ``camera_motion`` (on/off), ``tracks`` (distinct confirmed IDs),
+    ``video_codec``, ``source`` and ``outputs``.
+    """
+    times, frames = pipeline.times, stats.frames
+    detect = times["detect"]
+    stages = {
+        "decode": _ms(times["source"].total_s, times["source"].items),
+        "detect": detect.mean_ms(skip_first=True),
+        "detect_first": round(detect.first_s * 1000.0, 3) if detect.items else None,
+        "camera_motion": stats.camera_motion.mean_ms(),
+        "tracker": stats.tracker.mean_ms(),
+        "render": stats.render.mean_ms(),
+        "write": stats.write.mean_ms(),
+    }
+    cpu = {
+        "decode": times["source"].cpu_ms(),
+        "detect": times["detect"].cpu_ms(),
+        "camera_motion": stats.camera_motion.cpu_ms(),
+        "tracker": stats.tracker.cpu_ms(),
+        "render": stats.render.cpu_ms(),
+        "write": stats.write.cpu_ms(),
+    }
+    wall = stats.wall_s if stats.wall_s > 0 else None
+    share = None if wall is None else (stats.camera_motion.total_s + stats.tracker.total_s) / wall
+    cpu_share = None if wall is None else (stats.camera_motion.cpu_s + stats.tracker.cpu_s) / wall
+    describe = getattr(detector, "describe", None)
+    return {
+        "status": stats.status,
+        "frames": frames,
+        "wall_s": round(stats.wall_s, 4),
+        "fps": round(frames / stats.wall_s, 3) if stats.wall_s > 0 else None,
+        "startup_s": round(stats.startup_s, 4),
+        "stages_ms": {key: None if value is None else round(value, 3) for key, value in stages.items()},
+        "stages_cpu_ms": {key: None if value is None else round(value, 3) for key, value in cpu.items()},
+        "tracker_and_camera_motion_share": None if share is None else round(share, 5),
+        "tracker_and_camera_motion_cpu_share": None if cpu_share is None else round(cpu_share, 5),
+        "detector": describe() if callable(describe) else {"detector": type(detector).__name__},
+        "tracker": trk.name,
+        "camera_motion": stats.camera_motion.items > 0,
+        "tracks": len(stats.ids),
+        "video_codec": None,
+        "source": {
+            "name": source.name,
+            "width": source.width,
+            "height": source.height,
+            "fps": source.fps,
+            "length": source.length,
+            "dropped": source.dropped,
+        },
+        "outputs": paths,
+    }
+
+
+def _detector_line(record: dict[str, Any]) -> str:
+    stages, info = record["stages_ms"], record["detector"]
+    if stages["detect"] is not None:
+        timing = f"{stages['detect']:.1f} ms/frame after the first frame ({stages['detect_first']:.0f} ms, warm-up)"
+    elif stages["detect_first"] is not None:
+        timing = f"{stages['detect_first']:.1f} ms for the only frame (warm-up included)"
     else:
-        detector = "no frame processed"
+        timing = "no frame processed"
+    if info.get("detector") == "yolo":
+        size = f"imgsz {info['imgsz']}"
+        if info.get("input_hw"):
+            size += f" (input {info['input_hw'][0]}x{info['input_hw'][1]})"
+        what = f"{info['weights']}, {info['runtime']} runtime on {info['device']}, {size}"
+    elif info.get("detector") == "file":
+        what = f"detections replayed from {info['detections']} ({info['format']})"
+    else:
+        what = str(info.get("detector"))
+    return f"  detector: {timing}; {what}"
+
+
+def _print_summary(source: FrameSource, record: dict[str, Any], trk: tracker.Tracker) -> None:
+    stages = record["stages_ms"]
+
+    def ms(key: str) -> str:
+        return "-" if stages[key] is None else f"{stages[key]:.2f} ms/frame"
+
     dropped = (
         [f"  dropped:  {source.dropped} frames whose timestamp was not after the previous frame's"]
         if source.dropped
         else []
     )
+    speed = (
+        f"  speed:    {record['fps']:.2f} frames/s end to end ({record['wall_s']:.2f} s for {record['frames']} frames; "
+        f"{record['startup_s']:.2f} s of start-up before them)"
+        if record["fps"] is not None
+        else "  speed:    no frame processed"
+    )
+    share = record["tracker_and_camera_motion_share"]
+    cpu_share = record["tracker_and_camera_motion_cpu_share"]
     report.summary(
         [
-            f"{_COMMAND}: {stats.frames} frames of {source.describe()}",
+            f"{_COMMAND}: {record['frames']} frames of {source.describe()}",
             *dropped,
-            f"  tracks:   {len(stats.ids)} distinct confirmed IDs",
-            f"  detector: {detector}; {yolo.weights} on {yolo.device}, imgsz {yolo.config.imgsz}",
-            f"  tracker:  {stats.tracker_s * per_frame:.2f} ms/frame ({trk.name}, time inside update())",
-            f"  camera motion: {stats.cmc_s * per_frame:.2f} ms/frame" if stats.cmc_s else "  camera motion: off",
-            f"  wrote:    {', '.join(paths)}",
+            speed,
+            f"  tracks:   {record['tracks']} distinct confirmed IDs",
+            _detector_line(record),
+            f"  decode:   {ms('decode')}",
+            f"  tracker:  {ms('tracker')} ({trk.name}, time inside update())",
+            f"  camera motion: {ms('camera_motion')}" if record["camera_motion"] else "  camera motion: off",
+            *(
+                [f"  tracker + camera motion: {share:.1%} of the wall time ({cpu_share:.1%} in CPU time)"]
+                if share is not None
+                else []
+            ),
+            f"  render:   {ms('render')} (drawing and {record['video_codec']} encoding)"
+            if record["video_codec"]
+            else "  render:   off",
+            f"  wrote:    {', '.join(record['outputs'])}",
         ]
     )
 
@@ -422,63 +676,129 @@ def _bag_output(args: argparse.Namespace, source: FrameSource) -> _BagOutput | N
     return _BagOutput(args.bag_out, args.tracks_topic or f"{topic}{_TRACKS_TOPIC_SUFFIX}", args.bag_storage)
 
 
-def _prepare(args: argparse.Namespace) -> tuple[FrameSource, YOLODetector, tracker.Tracker, _BagOutput | None]:
+def _detector(args: argparse.Namespace, tracker_config: Any, source: FrameSource) -> Detector:
+    """The detector of this run: the ``--detections`` file replayed, or YOLO."""
+    if args.detections is not None:
+        given = [option for name, option in _YOLO_OPTIONS.items() if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"--detections replays a file; {', '.join(given)} configure YOLO: leave them out")
+        return ReplayDetector(args.detections, args.detections_format)
+    overrides = _detector_overrides(args)
+    from_file = load_yaml(args.detector_config) if args.detector_config else {}
+    byte = getattr(tracker_config, "byte", None)
+    low = None if byte is None else byte.low_score
+    if "conf" not in overrides and "conf" not in from_file and low is not None and low < YOLODetectorConfig.conf:
+        logger.info("detector conf lowered to the tracker's byte.low_score %.3f", low)
+        overrides["conf"] = low
+    detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, overrides)
+    return YOLODetector(detector_config, frame_size=(source.height, source.width))
+
+
+def _prepare(
+    args: argparse.Namespace,
+) -> tuple[FrameSource, Detector, tracker.Tracker, _BagOutput | None, _Display | None]:
     """Validate every input, cheapest first; the source is returned open."""
     _check_out_dir(args.out, args.exist_ok)
     _check_bag_out(args.bag_out)
+    if args.detections is not None and args.detector_config is not None:
+        raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
     tracker_config = config_from_yaml(config_class(args.tracker), args.config)
     trk = tracker.create(args.tracker, to_dict(tracker_config))
-    overrides = _detector_overrides(args)
-    from_file = load_yaml(args.detector_config) if args.detector_config else {}
-    low = getattr(tracker_config, "byte_low_score", None)
-    if "conf" not in overrides and "conf" not in from_file and low is not None and low < YOLODetectorConfig.conf:
-        logger.info("detector conf lowered to the tracker's byte_low_score %.3f", low)
-        overrides["conf"] = low
-    detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, overrides)
-    source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))
+    display = _Display() if args.show else None
+    try:
+        source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))
+    except BaseException:
+        if display is not None:
+            display.close()
+        raise
     try:
         bag = _bag_output(args, source)
-        detector = YOLODetector(detector_config)
+        detector = _detector(args, tracker_config, source)
     except BaseException:
         source.close()
+        if display is not None:
+            display.close()
         raise
     logger.info("source %s; tracker %s %s", source.describe(), trk.name, to_dict(tracker_config))
-    return source, detector, trk, bag
+    return source, detector, trk, bag, display
+
+
+def _check_replay_length(detector: Detector, frames: int, max_frames: int | None, status: str) -> None:
+    """Warn when a replayed detection file goes on after the source ended (a file of another sequence?)."""
+    if not isinstance(detector, ReplayDetector) or status != "completed" or max_frames is not None:
+        return
+    if detector.frames_left:
+        logger.warning(
+            "%s holds detections up to frame %d, but the source ended after %d frames: is it this sequence's file?",
+            detector.path,
+            detector.last_frame,
+            frames,
+        )
+
+
+def _opencv_threads(count: int | None) -> int | None:
+    """Set OpenCV's thread pool size (when OpenCV is importable); returns the previous size."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    previous = int(cv2.getNumThreads())
+    if count is not None:
+        cv2.setNumThreads(count)
+    return previous
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack track`` with parsed ``args`` (see :func:`add_arguments`).
 
     Returns:
-        The exit status: 0 on success, 2 on bad input (one error line on stderr),
-        130 when interrupted with Ctrl-C.
+        The exit status: 0 on success (also when ``--show``'s window is closed with q
+        or Esc), 2 on bad input (one error line on stderr), 130 when interrupted with Ctrl-C.
     """
+    started = time.perf_counter()
     try:
-        source, detector, trk, bag = _prepare(args)
-    except (OutputError, ConfigError, SourceError, WeightsNotFoundError, ImportError, ValueError) as error:
+        source, detector, trk, bag, display = _prepare(args)
+    except (OutputError, ConfigError, SourceError, WeightsNotFoundError, ExportError, ImportError, ValueError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR
     except KeyboardInterrupt:
         report.error(_COMMAND, "interrupted before the first frame; nothing was written")
         return report.EXIT_INTERRUPTED
     with source:
+        stats = _Stats()
         try:
-            outputs = _Outputs(args.out, source, detector.names, not args.no_video, args.exist_ok, bag)
+            names = dict(getattr(detector, "names", {}))
+            outputs = _Outputs(args.out, source, names, not args.no_video, args.exist_ok, stats, bag, display)
         except OSError as error:
+            if display is not None:
+                display.close()
             report.error(_COMMAND, f"cannot write the outputs (--out {args.out}): {error}")
             return report.EXIT_ERROR
         status = 0
-        stats = _Stats()
+        cmc = CameraMotionEstimator() if args.cmc else None
+        steps = _Steps(detector, trk, cmc, stats)
+        pipeline = Pipeline([Stage("detect", steps.detect), Stage("track", steps.track)])
+        previous_threads = _opencv_threads(1)
+        begun = time.perf_counter()
+        stats.startup_s = begun - started
         try:
-            cmc = CameraMotionEstimator() if args.cmc else None
-            _process(source, detector, trk, outputs, args.max_frames, stats, cmc)
+            _process(source, steps, outputs, args.max_frames, pipeline)
         except SourceError as error:
             report.error(_COMMAND, f"{error} (results of the {stats.frames} frames before it are in {args.out})")
-            status = report.EXIT_ERROR
+            status, stats.status = report.EXIT_ERROR, "error"
         except KeyboardInterrupt:
             logger.warning("interrupted: keeping the results of the %d frames written", stats.frames)
-            status = report.EXIT_INTERRUPTED
+            status, stats.status = report.EXIT_INTERRUPTED, "interrupted"
+        except _WindowClosedError:
+            logger.warning("window closed: keeping the results of the %d frames written", stats.frames)
+            stats.status = "interrupted"
         finally:
             outputs.close()
-        _summary(source, detector, trk, stats, outputs.paths)
+            stats.wall_s = time.perf_counter() - begun
+            _opencv_threads(previous_threads)
+        _check_replay_length(detector, stats.frames, args.max_frames, stats.status)
+        record = summary_record(source, detector, trk, stats, pipeline, outputs.paths)
+        record["video_codec"] = outputs.video.codec if outputs.video is not None else None
+        outputs.write_summary(record)
+        _print_summary(source, record, trk)
     return status
