@@ -147,6 +147,10 @@ class ReplayDetector:
         self.frames_used += 1
         return detections
 
+    def skip(self) -> None:
+        """Pass over the next frame without answering it (a frame the detector does not run on)."""
+        self.frames_used += 1
+
     def batch(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         """The detections of the next ``len(frames)`` frames, in order."""
         return [self(frame) for frame in frames]
