@@ -584,7 +584,8 @@ def summary_record(
     ``tracker_and_camera_motion_cpu_share``: the wall and CPU time of those two stages
     as a fraction of ``wall_s``;
     ``detector`` (weights, runtime, device, image size, or the detection file);
-    ``tracker``, ``detect_every`` (the detector ran on every K-th frame), ``camera_motion`` (on/off), ``tracks`` (distinct confirmed IDs),
+    ``tracker``, ``detect_every`` (the detector ran on every K-th frame), ``camera_motion``
+    (on/off), ``tracks`` (distinct confirmed IDs),
     ``video_codec``, ``source`` and ``outputs``.
     """
     times, frames = pipeline.times, stats.frames
