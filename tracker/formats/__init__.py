@@ -12,7 +12,8 @@ Modules:
 - :mod:`tracker.formats.mot`: :func:`read_mot_detections`, :func:`read_mot_ground_truth`,
   :func:`read_seqinfo`;
 - :mod:`tracker.formats.kitti`: :func:`read_kitti_labels`, :func:`read_kitti_csv`;
-- :mod:`tracker.formats.rows`: :class:`FormatError` and :func:`group_rows` (the rows of each frame or track ID).
+- :mod:`tracker.formats.rows`: :class:`FormatError`, :data:`MAX_PIXELS` (the largest box field accepted) and
+  :func:`group_rows` (the rows of each frame or track ID).
 
 Not part of the core: ``import tracker`` does not import this package (it needs NumPy only).
 """
@@ -36,10 +37,11 @@ from tracker.formats.mot import (
     read_mot_ground_truth,
     read_seqinfo,
 )
-from tracker.formats.rows import FormatError, group_rows
+from tracker.formats.rows import MAX_PIXELS, FormatError, group_rows
 
 __all__ = [
     "KITTI_FIRST_FRAME",
+    "MAX_PIXELS",
     "MOT_FIRST_FRAME",
     "POINTRCNN",
     "RRC",
