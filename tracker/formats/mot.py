@@ -110,7 +110,7 @@ def _tlwh(path: Path, line: int, left: float, top: float, width: float, height: 
 
 
 def _fast_mot_detections(path: Path) -> MotDetections | None:
-    """The file read by NumPy's C parser, or None when any row would need the row reader's judgement.
+    """The file read by :func:`~tracker.formats.rows.fast_table`, or None when a row needs the row reader's judgement.
 
     Returns a result only when every row has at least 7 numeric columns and passes every
     check of :func:`read_mot_detections`; then it equals the row reader's (both parse with
@@ -136,11 +136,12 @@ def _fast_mot_detections(path: Path) -> MotDetections | None:
 def read_mot_detections(path: str | Path) -> MotDetections:
     """Read a MOTChallenge ``det.txt`` (``frame,id,left,top,width,height,score[,...]``).
 
-    Fast on large files: NumPy's C parser (:func:`numpy.loadtxt`) reads the file and the
-    checks run on whole columns. When it cannot parse a row or a check fails, the file is
-    read again row by row, which names the bad line; the row reader accepts every file the
-    fast path accepts, with the same values, and a little more (Python's ``float`` takes
-    ``1_000``; lines of spaces count as blank).
+    Fast on large files: Polars' CSV reader (or NumPy's C parser without ``polars``; see
+    :func:`tracker.formats.rows.fast_table`) reads the file and the checks run on whole
+    columns. When it cannot parse a row or a check fails, the file is read again row by
+    row, which names the bad line; the row reader accepts every file the fast path
+    accepts, with the same values, and a little more (Python's ``float`` takes ``1_000``;
+    lines of spaces count as blank).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.

@@ -11,6 +11,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,14 +94,50 @@ def read_rows(path: Path, separator: str | None) -> Iterator[tuple[int, list[str
 def fast_table(path: Path, columns: int) -> np.ndarray | None:
     """The first ``columns`` comma-separated fields of every row as ``(N, columns)`` float64, read fast.
 
-    NumPy's C parser (:func:`numpy.loadtxt`) reads the file (UTF-8, a byte-order mark
-    dropped, universal newlines, blank lines skipped). It is the fast path of a row reader:
-    None means "read it row by row", which decides and names the line; that happens when
-    the file is missing or empty, not UTF-8, or a row has fewer columns or a field NumPy
-    does not parse (a line of spaces, ``1_000``, a ``#``). Values are not checked here.
+    The fast path of a row reader: None means "read it row by row", which decides and
+    names the line. Polars' CSV reader parses the file when ``polars`` is installed (it
+    comes with the ``bench`` and ``yolo`` extras), else NumPy's C parser
+    (:func:`numpy.loadtxt`); both convert decimal text to the nearest float64, as Python's
+    ``float`` does. None when the file is missing or holds no row, is not UTF-8, the first
+    row or any later row has fewer than ``columns`` fields, or a field is not a number the
+    parser reads (a blank line or a line of spaces in the middle, ``1_000``, ``#``, ``" 1 "``
+    for Polars). NaN and infinities are returned as read: the caller checks values.
     """
     if not path.is_file():
         return None
+    try:
+        import polars
+    except ImportError:
+        return _numpy_table(path, columns)
+    return _polars_table(polars, path, columns)
+
+
+def _polars_table(polars: Any, path: Path, columns: int) -> np.ndarray | None:
+    with path.open("rb") as handle:
+        width = handle.readline().count(b",") + 1  # fields of the first row: the CSV's schema
+    if width < columns:
+        return None
+    schema = {f"c{i}": polars.Float64 if i < columns else polars.String for i in range(width)}
+    try:
+        frame = polars.read_csv(
+            path,
+            has_header=False,
+            schema=schema,
+            columns=list(range(columns)),
+            separator=",",
+            quote_char=None,
+            comment_prefix=None,
+            truncate_ragged_lines=True,  # later rows with more fields: the extra ones are not read
+            raise_if_empty=False,
+        )
+    except (polars.exceptions.PolarsError, OSError, ValueError):
+        return None
+    if not len(frame) or any(frame.null_count().row(0)):  # a missing field or a blank line
+        return None
+    return frame.to_numpy().astype(np.float64, copy=False).reshape(-1, columns)
+
+
+def _numpy_table(path: Path, columns: int) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="loadtxt: input contained no data", category=UserWarning)
