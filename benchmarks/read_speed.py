@@ -4,14 +4,16 @@
 of ``--rows`` rows (10 columns, as MOT16/17 write them: 500 boxes per frame, 2 decimals)
 into a temporary folder, or reads ``--file`` instead, and times, in turn:
 
-- ``fast``: :func:`tracker.formats.read_mot_detections` (NumPy's C parser, checks on
-  whole columns; what every caller gets);
+- ``fast``: :func:`tracker.formats.read_mot_detections` (Polars' CSV reader, or NumPy's C
+  parser with ``--no-polars`` or without ``polars`` installed; checks on whole columns;
+  what every caller gets);
 - ``by_row``: the row-by-row reader that the fast path falls back to when a row needs
   it (Python's ``float`` per field, checks per row; what the readers did before).
 
 Each timer covers one whole call from the path to the returned arrays (file reading
 included, grouping by frame not), wall-clock ``time.perf_counter`` seconds; the best
-and every run are logged. Timings on a shared machine vary with its load.
+and every run are logged. The first ``fast`` call includes importing ``polars``.
+Timings on a shared machine vary with its load.
 """
 
 from __future__ import annotations
@@ -66,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file")
     parser.add_argument("--repeat", type=int, default=3, help="timed calls of each reader")
     parser.add_argument("--file", type=Path, help="time this det.txt instead of a generated one")
+    parser.add_argument("--no-polars", action="store_true", help="time NumPy's parser, as without polars installed")
     args = parser.parse_args(argv)
+    if args.no_polars:
+        sys.modules["polars"] = None  # type: ignore[assignment]  # import polars then raises ImportError
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with tempfile.TemporaryDirectory() as folder:
         path = args.file
