@@ -591,7 +591,9 @@ def _evaluate_all(
         if cached is None or cached["key"] != key:
             gt = gt_folder
             if not complete:  # the sequences it ran to the end, each scored on its own
-                gt = write_eval_gt(bench, done, out / "eval" / "gt_subsets" / backend)
+                gt = out / "eval" / "gt_subsets" / backend
+                shutil.rmtree(gt, ignore_errors=True)
+                write_eval_gt(bench, done, gt)
             trackers_folder = out / "eval" / "trackers"
             data = trackers_folder / backend / "data"
             shutil.rmtree(data, ignore_errors=True)

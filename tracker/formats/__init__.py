@@ -15,7 +15,11 @@ Modules:
 - :mod:`tracker.formats.rows`: :class:`FormatError`, :data:`MAX_PIXELS` (the largest box field accepted) and
   :func:`group_rows` (the rows of each frame or track ID).
 
-Not part of the core: ``import tracker`` does not import this package (it needs NumPy only).
+Large ``det.txt`` files are parsed by Polars' or NumPy's C parser, with the row-by-row reader
+as the fallback that names the bad line (:func:`tracker.formats.rows.fast_table`).
+
+Not part of the core: ``import tracker`` does not import this package (it needs NumPy only;
+``polars``, when installed, speeds up files of 8 MiB or more).
 """
 
 from tracker.formats.kitti import (
