@@ -210,6 +210,8 @@ def frame_number(path: Path, line: int, value: float, first_frame: int) -> int:
 
 def check_pixels(path: Path, line: int, names: tuple[str, ...], values: list[float]) -> None:
     """Raise :class:`FormatError` when a box field lies beyond ``±MAX_PIXELS`` (the message names the column)."""
+    if max(map(abs, values)) <= MAX_PIXELS:
+        return
     for name, value in zip(names, values, strict=True):
         if abs(value) > MAX_PIXELS:
             raise FormatError(path, line, f"column '{name}' is beyond ±{MAX_PIXELS:g} pixels: {value:g}")
