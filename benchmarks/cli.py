@@ -6,10 +6,12 @@ Examples (from the repository root)::
     python -m benchmarks.cli --benchmark configs/bench_mot17.yaml --trackers sort --out runs/bench/mot17 --resume
 
 ``vtrack bench`` hands its arguments to :func:`add_arguments` and :func:`run`;
-``python -m benchmarks.cli`` runs :func:`main`. Exit status: 0 on success, 2 when
-the benchmark cannot run (bad config or data, output folder not empty, a missing
-peer library, TrackEval rejecting results), 130 after Ctrl-C (rerun with ``--resume``
-to continue); the error is one line on stderr (:func:`tracker.app.report.error`).
+``python -m benchmarks.cli`` runs :func:`main`. Exit status: 0 on success, 1 when the
+run completed but a backend raised on a sequence (:data:`EXIT_FAILED_PAIRS`: the pair is
+named on stdout and in ``summary.md``; the other pairs are scored; ``--resume`` retries
+it), 2 when the benchmark cannot run (bad config or data, output folder not empty, a
+missing peer library, TrackEval rejecting results), 130 after Ctrl-C (rerun with
+``--resume`` to continue); the error is one line on stderr (:func:`tracker.app.report.error`).
 
 Single-threaded timing: importing this module sets ``OMP_NUM_THREADS``,
 ``MKL_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` (and the other BLAS variables) to 1,
@@ -32,9 +34,11 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-__all__ = ["add_arguments", "main", "run"]
+__all__ = ["EXIT_FAILED_PAIRS", "add_arguments", "main", "run"]
 
 _COMMAND = "vtrack bench"
+#: Exit status of a run that completed but in which a backend raised on a sequence.
+EXIT_FAILED_PAIRS = 1
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -95,14 +99,14 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         bench = load_benchmark(args.benchmark)
-        run_benchmark(bench, options)
+        result = run_benchmark(bench, options)
     except (OSError, ValueError, ImportError, EvaluationError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR
     except KeyboardInterrupt:
         report.error(_COMMAND, f"interrupted; rerun with --resume to continue from {options.out}")
         return report.EXIT_INTERRUPTED
-    return 0
+    return EXIT_FAILED_PAIRS if result.failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

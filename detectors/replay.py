@@ -34,7 +34,7 @@ import numpy as np
 
 from detectors.base import check_frame
 from detectors.files import FileDetections
-from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME
+from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, SCALABEL_FIRST_FRAME
 from tracker.types import Detections
 
 __all__ = ["COCO_NAMES", "FORMATS", "ReplayDetector", "detect_format"]
@@ -46,8 +46,6 @@ FORMATS = ("auto", "mot", "kitti", "scalabel")
 COCO_NAMES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 4: "airplane", 5: "bus", 6: "train", 7: "truck"}
 
 _KITTI_COLUMNS = (6, 15)
-#: Scalabel's ``frameIndex`` counts from 0.
-SCALABEL_FIRST_FRAME = 0
 _AMBIGUOUS_COLUMNS = 7
 #: The id column of a MOTChallenge detection row.
 _NO_ID = ("-1", "-1.0", "-1.00")
