@@ -48,6 +48,17 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``vtrack bench`` to ``parser``; the backends listed come from the registry and PEERS."""
     import tracker
@@ -74,6 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="detector-driven benchmarks: detection cache (default $XDG_CACHE_HOME/vtrack/detections)",
     )
+    parser.add_argument(
+        "--detect-every",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="give the detections of every K-th frame only; between them vtrack's backends predict "
+        "(as vtrack track --detect-every does) and peers get none (default 1: every frame)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -96,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir or default_cache_dir(),
         command=command,
         progress=not args.no_progress,
+        detect_every=args.detect_every,
     )
     try:
         bench = load_benchmark(args.benchmark)

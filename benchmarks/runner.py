@@ -118,6 +118,7 @@ _KITTI_ROW = (
 )
 #: Class id written in MOTChallenge result rows (TrackEval's MOT reader accepts -1 or 1 for pedestrians).
 _MOT_RESULT_CLASS = -1
+_NO_DETECTIONS = Detections.empty()
 #: Chunk size for hashing detection files, bytes.
 _HASH_CHUNK = 1 << 20
 _VTRACK_VERSION = library_versions()["vtrack"]
@@ -210,6 +211,10 @@ class BenchOptions:
         cache_dir: detector-driven mode: where detections are cached.
         command: the command line, written at the top of the report.
         progress: show a tqdm progress bar on standard error.
+        detect_every: the detections of every K-th frame only (frames 0, K, 2K, ... of each
+            sequence); on the others a backend that can predicts its tracks
+            (``Tracker.predict()``, as ``vtrack track --detect-every`` does) and any other gets
+            no detections. Measures what skipping the detector costs.
     """
 
     trackers: tuple[str, ...]
@@ -221,6 +226,11 @@ class BenchOptions:
     cache_dir: Path = field(default_factory=default_cache_dir)
     command: str = ""
     progress: bool = True
+    detect_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.detect_every < 1:
+            raise ValueError(f"detect_every must be >= 1, got {self.detect_every}")
 
 
 @dataclass(frozen=True)
@@ -392,13 +402,22 @@ def _result_lines(bench: BenchmarkConfig, seq: Sequence, frame: int, tracks: Tra
 
 
 def _run_pair(
-    bench: BenchmarkConfig, seq: Sequence, instance: tracker.Tracker, detections: FileDetections, path: Path
+    bench: BenchmarkConfig,
+    seq: Sequence,
+    instance: tracker.Tracker,
+    detections: FileDetections,
+    path: Path,
+    detect_every: int = 1,
 ) -> RunStats:
     """Feed every frame of ``seq`` to ``instance``, write its results to ``path``, return the timings.
 
+    ``detect_every``: see :attr:`BenchOptions.detect_every` (the timers count the calls on
+    every frame, ``predict()`` included).
+
     Raises:
-        BackendError: ``instance.update()`` raised (nothing is written).
+        BackendError: ``instance.update()`` (or ``predict()``) raised (nothing is written).
     """
+    predict = getattr(instance, "predict", None) if getattr(instance, "supports_predict", False) else None
     keep = np.asarray(bench.keep_class_ids, dtype=np.int64)
     motions = camera_motions(bench, seq) if getattr(instance, "supports_camera_motion", False) else None
     library = instance if isinstance(instance, LibraryTimed) else None
@@ -407,14 +426,18 @@ def _run_pair(
     seconds = 0.0
     count = 0
     for frame in seq.frames:
-        dets = detections[frame]
+        skipped = (frame - seq.first_frame) % detect_every != 0
+        dets = _NO_DETECTIONS if skipped else detections[frame]
         if len(keep):
             dets = dets[np.isin(dets.class_ids, keep)]
         count += len(dets)
         motion = None if motions is None else motions.get(frame)
         start = time.perf_counter()
         try:
-            tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
+            if skipped and predict is not None:
+                tracks = predict(seq.timestamp(frame), camera_motion=motion)
+            else:
+                tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
         except Exception as error:
             raise BackendError(frame, error) from error
         seconds += time.perf_counter() - start
@@ -543,6 +566,7 @@ def _run_pairs(
                     "detections": source_key,
                     "backend": backend,
                     "settings": settings,
+                    "detect_every": options.detect_every,
                 }
                 key = config_hash(identity)
                 result_path = options.out / "results" / backend / result_file(bench, seq.name)
@@ -556,7 +580,7 @@ def _run_pairs(
                 detections, detect_seconds = loaded
                 record: dict[str, Any] = {"key": key, "settings": settings}
                 try:
-                    stats = _run_pair(bench, seq, instance, detections, result_path)
+                    stats = _run_pair(bench, seq, instance, detections, result_path, options.detect_every)
                 except BackendError as failed:
                     result_path.unlink(missing_ok=True)
                     record["failure"] = {
