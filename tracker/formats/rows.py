@@ -144,7 +144,8 @@ def _polars_table(polars: Any, path: Path, columns: int) -> np.ndarray | None:
         return None
     if not len(frame) or any(frame.null_count().row(0)):  # a missing field or a blank line
         return None
-    return frame.to_numpy().astype(np.float64, copy=False).reshape(-1, columns)
+    result: np.ndarray = frame.to_numpy().astype(np.float64, copy=False).reshape(-1, columns)
+    return result
 
 
 def _numpy_table(path: Path, columns: int) -> np.ndarray | None:

@@ -491,7 +491,7 @@ class LstmWeights:
         for i, (weight, bias) in enumerate(self.head):
             arrays[f"head_{i}_weight"] = weight
             arrays[f"head_{i}_bias"] = bias
-        np.savez_compressed(Path(path), **arrays)
+        np.savez_compressed(Path(path), allow_pickle=False, **arrays)
 
 
 def lstm_forward(weights: LstmWeights, features: np.ndarray, valid: np.ndarray, horizon: np.ndarray) -> np.ndarray:
@@ -545,7 +545,8 @@ def lstm_forward(weights: LstmWeights, features: np.ndarray, valid: np.ndarray, 
         out = out @ weight.T + bias_i
         if i < len(weights.head) - 1:
             np.maximum(out, 0.0, out=out)
-    return (out * weights.target_std).astype(np.float64) * tau.astype(np.float64)[:, None]
+    result: np.ndarray = (out * weights.target_std).astype(np.float64) * tau.astype(np.float64)[:, None]
+    return result
 
 
 class WindowMotion(MotionModel):
@@ -658,7 +659,8 @@ class WindowMotion(MotionModel):
     def valid(self, state: MotionState) -> np.ndarray:
         """``(M, W)`` bool: which window entries hold observations (the last ``min(count, W)``)."""
         filled = np.minimum(state["count"], self.window)
-        return np.arange(self.window)[None, :] >= (self.window - filled)[:, None]
+        result: np.ndarray = np.arange(self.window)[None, :] >= (self.window - filled)[:, None]
+        return result
 
     def constant_velocity(self, state: MotionState) -> np.ndarray:
         """``(M, 4)`` constant-velocity forecasts from the last two observations (kept box if only one)."""
