@@ -16,7 +16,10 @@ Reported figures (all from TrackEval, unchanged apart from the scale):
   Stiefelhagen 2008; IDF1: Ristani et al. 2016).
 
 "Combined" figures are TrackEval's ``COMBINED_SEQ`` (counts summed over sequences,
-not an average of per-sequence scores).
+not an average of per-sequence scores). :func:`evaluate_hota` keeps each sequence's
+HOTA counts instead, and :func:`combine_hota` combines any subset of sequences with
+TrackEval's own ``combine_sequences``, as ``COMBINED_SEQ`` of those sequences would be
+(``vtrack tune`` scores each sequence once and combines folds and benchmarks from them).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import trackeval
@@ -32,7 +37,16 @@ import trackeval
 from benchmarks.config import BenchmarkConfig
 from benchmarks.datasets import EVAL_SPLIT
 
-__all__ = ["COMBINED", "METRICS", "EvaluationError", "evaluate"]
+__all__ = [
+    "COMBINED",
+    "HOTA_FIELDS",
+    "METRICS",
+    "EvaluationError",
+    "HotaRaw",
+    "combine_hota",
+    "evaluate",
+    "evaluate_hota",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +54,11 @@ logger = logging.getLogger(__name__)
 METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")
 #: Key of the combined figures in :func:`evaluate`'s result (TrackEval's own key).
 COMBINED = "COMBINED_SEQ"
+#: One sequence's TrackEval HOTA fields (name -> 19 per-threshold values), JSON-ready.
+HotaRaw = dict[str, Any]
+#: The HOTA fields TrackEval combines sequences from: counts (summed) and association and
+#: localisation accuracies (averaged, weighted by the true positives).
+HOTA_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP", "AssA", "AssRe", "AssPr", "LocA")
 #: TrackEval reports fractions; tables show percent.
 _PERCENT = 100.0
 
@@ -82,6 +101,38 @@ def _figures(result: dict) -> dict[str, float]:
     }
 
 
+def _trackeval(
+    bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str, metrics: list[Any]
+) -> dict[str, dict[str, Any]]:
+    """TrackEval's results of ``tracker``: sequence (and ``COMBINED``) -> metric name -> its result dict."""
+    evaluator = trackeval.Evaluator(
+        {
+            "USE_PARALLEL": False,
+            "BREAK_ON_ERROR": True,
+            "LOG_ON_ERROR": None,
+            "PRINT_RESULTS": False,
+            "PRINT_CONFIG": False,
+            "TIME_PROGRESS": False,
+            "OUTPUT_SUMMARY": False,
+            "OUTPUT_DETAILED": False,
+            "PLOT_CURVES": False,
+        }
+    )
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            dataset = _dataset(bench, gt_folder, trackers_folder, tracker)
+            results, messages = evaluator.evaluate([dataset], metrics)
+    except trackeval.utils.TrackEvalException as error:
+        raise EvaluationError(f"TrackEval could not score {trackers_folder / tracker}: {error}") from None
+    finally:
+        logger.debug("TrackEval output:\n%s", captured.getvalue())
+    name = dataset.get_name()
+    if messages[name][tracker] != "Success":
+        raise EvaluationError(f"TrackEval could not score {trackers_folder / tracker}: {messages[name][tracker]}")
+    return {seq: result[bench.eval_class] for seq, result in results[name][tracker].items()}
+
+
 def evaluate(
     bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str
 ) -> dict[str, dict[str, float]]:
@@ -102,32 +153,40 @@ def evaluate(
         EvaluationError: TrackEval rejected the input (missing file, frame out of range,
             duplicate IDs in a frame, ...); TrackEval's message is included.
     """
-    evaluator = trackeval.Evaluator(
-        {
-            "USE_PARALLEL": False,
-            "BREAK_ON_ERROR": True,
-            "LOG_ON_ERROR": None,
-            "PRINT_RESULTS": False,
-            "PRINT_CONFIG": False,
-            "TIME_PROGRESS": False,
-            "OUTPUT_SUMMARY": False,
-            "OUTPUT_DETAILED": False,
-            "PLOT_CURVES": False,
-        }
-    )
     metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR({"PRINT_CONFIG": False})]
     metrics.append(trackeval.metrics.Identity({"PRINT_CONFIG": False}))
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            dataset = _dataset(bench, gt_folder, trackers_folder, tracker)
-            results, messages = evaluator.evaluate([dataset], metrics)
-    except trackeval.utils.TrackEvalException as error:
-        raise EvaluationError(f"TrackEval could not score {trackers_folder / tracker}: {error}") from None
-    finally:
-        logger.debug("TrackEval output:\n%s", captured.getvalue())
-    name = dataset.get_name()
-    if messages[name][tracker] != "Success":
-        raise EvaluationError(f"TrackEval could not score {trackers_folder / tracker}: {messages[name][tracker]}")
-    per_sequence = results[name][tracker]
-    return {seq: _figures(per_sequence[seq][bench.eval_class]) for seq in per_sequence}
+    per_sequence = _trackeval(bench, gt_folder, trackers_folder, tracker, metrics)
+    return {seq: _figures(result) for seq, result in per_sequence.items()}
+
+
+def evaluate_hota(bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str) -> dict[str, HotaRaw]:
+    """TrackEval's HOTA counts of each sequence of ``gt_folder`` (no combined entry), to combine later.
+
+    Arguments and errors as :func:`evaluate`. Each value maps the fields TrackEval's
+    ``HOTA.combine_sequences`` reads (:data:`HOTA_FIELDS`) to plain lists of their 19
+    per-threshold values, so it can be stored as JSON; :func:`combine_hota` scores any set of
+    them together exactly as TrackEval scores those sequences at once.
+    """
+    per_sequence = _trackeval(bench, gt_folder, trackers_folder, tracker, [trackeval.metrics.HOTA()])
+    return {
+        seq: {field: np.asarray(result["HOTA"][field]).tolist() for field in HOTA_FIELDS}
+        for seq, result in per_sequence.items()
+        if seq != COMBINED
+    }
+
+
+def combine_hota(sequences: Iterable[HotaRaw]) -> dict[str, float]:
+    """``HOTA``, ``DetA``, ``AssA`` (percent) of sequences scored together, from :func:`evaluate_hota`'s values.
+
+    Uses TrackEval's own combination (``trackeval.metrics.HOTA.combine_sequences``: counts
+    summed, association accuracy weighted by true positives), so the figures equal
+    TrackEval's ``COMBINED_SEQ`` for those sequences.
+
+    Raises:
+        ValueError: no sequences.
+    """
+    raw = {str(i): {k: np.asarray(v, dtype=np.float64) for k, v in seq.items()} for i, seq in enumerate(sequences)}
+    if not raw:
+        raise ValueError("combine_hota needs at least one sequence")
+    combined = trackeval.metrics.HOTA().combine_sequences(raw)
+    return {name: float(np.mean(combined[name]) * _PERCENT) for name in ("HOTA", "DetA", "AssA")}
