@@ -185,6 +185,7 @@ class PeerScoreCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._digests: dict[Path, str] = {}
+        self._settings: dict[tuple[str, float], dict[str, Any]] = {}
 
     def _digest(self, path: Path) -> str:
         if path not in self._digests:
@@ -195,13 +196,15 @@ class PeerScoreCache:
         """What the key of ``peer`` on ``seq`` hashes (the peer is built to read its effective settings)."""
         if seq.detections_path is None:
             raise ValueError(f"{bench.source}: peer scores are cached for detection files only")
-        _, settings = _make_tracker(bench, peer, seq, {})
+        # A peer's effective settings depend on the sequence through its frame rate alone.
+        if (peer, seq.frame_rate) not in self._settings:
+            self._settings[peer, seq.frame_rate] = _make_tracker(bench, peer, seq, {})[1]
         return {
             "benchmark": config_hash(_bench_identity(bench)),
             "sequence": [seq.name, seq.first_frame, seq.last_frame],
             "detections": self._digest(seq.detections_path),
             "backend": peer,
-            "settings": settings,
+            "settings": self._settings[peer, seq.frame_rate],
             "gt": self._digest(seq.gt_path),
             "trackeval": version("trackeval"),
         }

@@ -498,11 +498,13 @@ def _suite_markdown(
     lines.append("| (which) | " + " | ".join(outcome["best_peer"][b][0] for b in names) + " |")
     if outcome["peer_failures"]:
         lines += ["", "Failed (left out of that benchmark's best peer):", ""]
-        lines += [
-            f"- {peer} on {b}, {'; '.join(messages)}"
-            for peer, of in outcome["peer_failures"].items()
-            for b, messages in of.items()
-        ]
+        for peer, of in outcome["peer_failures"].items():
+            for b, failures in of.items():
+                by_error: dict[str, list[str]] = {}
+                for failure in failures:
+                    seq, _, error = failure.partition(": ")
+                    by_error.setdefault(error, []).append(seq)
+                lines += [f"- {peer} on {b} ({', '.join(seqs)}): {error}" for error, seqs in by_error.items()]
     lines += [
         "",
         "## Candidates (HOTA, margin over the best peer)",
