@@ -4,8 +4,8 @@ For every candidate of a grid (the product of the listed values, applied over
 ``base``) the backend runs once over every sequence of every benchmark given, and
 TrackEval scores each sequence alone; the HOTA of any set of sequences (a fold, a
 benchmark) is then combined from those per-sequence counts exactly as TrackEval would
-score the set at once (:func:`benchmarks.evaluate.combine_hota`). Runs are
-independent: ``--workers N`` runs N at a time in separate processes.
+score the set at once (``benchmarks.evaluate.combine_hota``). Runs are independent:
+``--workers N`` runs N at a time in separate processes.
 
 **One benchmark** (``--benchmark B``): the objective is HOTA. The sequences are split
 into ``K`` folds (sequence ``i`` of the benchmark's order goes to fold ``i % K``). For
@@ -16,17 +16,18 @@ tuned on data like this. The candidate best on all sequences is written out as t
 tuned settings (the usual final step of cross-validated model selection; its
 full-data HOTA is in-sample and reported as such).
 
-**Several benchmarks** (``--benchmark`` repeated, or ``--suite FILE``, see
-:mod:`benchmarks.suite`; ``configs/suite.yaml`` lists the six of issue 11): every
-peer backend (``--peers``, default all seven, each on its library defaults exactly as
-``vtrack bench`` runs it) is scored on every benchmark once, and its per-sequence
-counts are cached on disk (``--peer-cache``; keyed by benchmark, sequence and range,
-detection file contents, peer settings and library version), so later runs compute
-no peer score again. A candidate's **margin** on a benchmark is its HOTA minus the
-best peer's HOTA there; the **objective** is the worst margin over the benchmarks, so
-a setting that wins by 3 on one and loses by 2 on another ranks below one that wins
-by 0.5 everywhere. Reported besides the in-sample choice (best objective, written to
-``best.yaml``):
+**Several benchmarks** (``--benchmark`` repeated, or ``--suite FILE``;
+``configs/suite.yaml`` lists the six of issue 11): every peer backend (``--peers``,
+default all seven, each on its library defaults exactly as ``vtrack bench`` runs it) is
+scored on every benchmark once, and its per-sequence counts are cached on disk
+(``--peer-cache``; keyed by benchmark, sequence and range, detection file contents, peer
+settings and library version), so later runs compute no peer score again. A peer that
+fails on a sequence (its library rejects the detections: boxmot refuses scores outside
+[0, 1]) is recorded, cached and left out of that benchmark's best peer. A candidate's
+**margin** on a benchmark is its HOTA minus the best peer's HOTA there; the
+**objective** is the worst margin over the benchmarks, so a setting that wins by 3 on
+one and loses by 2 on another ranks below one that wins by 0.5 everywhere. Reported
+besides the in-sample choice (best objective, written to ``best.yaml``):
 
 - **leave-one-benchmark-out**: for each benchmark B, the candidate with the best
   worst margin over the *other* benchmarks, and its HOTA and margin on B (how a
@@ -35,6 +36,12 @@ by 0.5 everywhere. Reported besides the in-sample choice (best objective, writte
   the candidate with the best worst margin on the other folds (margins over the best
   peer on those same sequences), and per benchmark the HOTA of the held-out results
   and their margin over the best peer.
+
+Suite file (YAML; paths relative to its folder; a mapping entry picks sequences)::
+
+    benchmarks:
+      - bench_kitti.yaml
+      - {benchmark: bench_mot17_dpm.yaml, sequences: [MOT17-09-DPM, MOT17-10-DPM]}
 
 Grid file (YAML)::
 
