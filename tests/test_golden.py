@@ -28,7 +28,7 @@ They are not targets; they pin behaviour. A change that moves any of them, even 
 third decimal, must update the numbers here (and the README's table) in the same commit,
 with the reason in its message.
 
-Runtime: about a minute for the six (mostly TrackEval), measured on the 2-core development
+Runtime: about 45 s for the six (mostly TrackEval), measured on the 2-core development
 machine under load.
 """
 
