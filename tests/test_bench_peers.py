@@ -99,3 +99,15 @@ def test_adapters_time_the_library_call_alone(name: str) -> None:
     assert 0.0 < instance.library_seconds < whole
     instance.reset()
     assert instance.library_seconds > 0.0, "a timer of the instance, not of its tracks"
+
+
+@pytest.mark.needs_peers("boxmot")
+def test_boxmot_adapter_leaves_out_degenerate_boxes() -> None:
+    """boxmot refuses a frame with a zero-width box (KITTI PointRCNN holds one); the adapter passes the others."""
+    register_peers()
+    t = tracker.create("boxmot-bytetrack", frame_rate=10.0)
+    for k in range(6):
+        dets = tracker.Detections([[1241, 100, 1241, 160], [100 + 5 * k, 100, 160 + 5 * k, 150]], [0.9, 0.9], [2, 2])
+        tracks = t.update(dets, k / 10)
+    assert tracks.det_index.tolist() == [1]  # the frame's own index of the proper box
+    assert t.settings["adapter"] == "degenerate boxes left out"

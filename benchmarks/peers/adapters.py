@@ -221,17 +221,27 @@ class BoxmotTracker(PeerTracker):
     library's; ``det_index`` is its ``det_ind`` column, and the score is that
     detection's (as vtrack's backends report it; BoostTrack-style trackers return a
     boosted confidence instead).
+
+    boxmot refuses a frame holding a box without width or height ("AABB detection rows
+    must satisfy x2 > x1 and y2 > y1"), which public detections contain (KITTI PointRCNN,
+    sequence 0000 frame 115); the adapter leaves such boxes out of what it passes and
+    maps ``det_ind`` back to the frame's own detection indices. It is recorded in
+    :attr:`PeerTracker.settings` (``adapter``), so results from before are not reused.
     """
 
     def __init__(self, name: str, tracker_class: type, arguments: dict[str, Any]) -> None:
         logging.getLogger(_BOXMOT_LOGGER).setLevel(logging.WARNING)
         super().__init__(name, "boxmot", tracker_class, arguments)
+        self.settings["adapter"] = "degenerate boxes left out"
 
     def _update(self, detections: Detections, timestamp: float, dt: float) -> Tracks:
-        rows = np.column_stack([detections.xyxy, detections.scores, detections.class_ids]).astype(np.float32)
-        rows = rows.reshape(-1, 6)
+        xyxy = detections.xyxy
+        proper = np.flatnonzero((xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1]))
+        rows = np.column_stack([xyxy, detections.scores, detections.class_ids]).astype(np.float32)
+        rows = rows.reshape(-1, 6)[proper]
         out = np.asarray(self._library_update(rows, None)).reshape(-1, 8)
         det_index = out[:, 7].astype(np.int64)
+        det_index[det_index >= 0] = proper[det_index[det_index >= 0]]
         scores = out[:, 5].astype(np.float32)
         matched = det_index >= 0
         scores[matched] = detections.scores[det_index[matched]]
