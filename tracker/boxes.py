@@ -56,10 +56,8 @@ def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     extent -= np.maximum(a[:, None, :2], b[None, :, :2])
     np.maximum(extent, 0.0, out=extent)
     inter = extent[..., 0] * extent[..., 1]
-    sizes = np.concatenate([a, b])
-    sizes = sizes[:, 2:] - sizes[:, :2]
-    areas = sizes[:, 0] * sizes[:, 1]
-    union = areas[: len(a), None] + areas[len(a) :] - inter
+    size_a, size_b = a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]
+    union = (size_a[:, 0] * size_a[:, 1])[:, None] + size_b[:, 0] * size_b[:, 1] - inter
     # Where both areas are zero the union is 0 and so is the intersection: 0 / tiny = 0.
     result: np.ndarray = inter / np.maximum(union, _TINY_AREA)
     return result
@@ -165,7 +163,7 @@ def boxes_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
     Raises:
         ValueError: an unknown ``representation``.
     """
-    rows = np.dot(XYXY_TO_CXCYWH, xyxy.T)
+    rows = XYXY_TO_CXCYWH.dot(xyxy.T)
     if representation == "cxcyah":
         rows[2] /= np.where(rows[3] > 0.0, rows[3], np.inf)  # w / h, 0 for h = 0
     elif representation == "cxcysr":
@@ -197,7 +195,7 @@ def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
         cxcywh[3] = _ratio(s, cxcywh[2])
     else:
         raise ValueError(f"unknown box representation {representation!r}")
-    result: np.ndarray = np.dot(CXCYWH_TO_XYXY, cxcywh).T
+    result: np.ndarray = CXCYWH_TO_XYXY.dot(cxcywh).T
     return result
 
 

@@ -248,25 +248,25 @@ class AssociationTracker(BaseTracker):
         self._clear()
 
     def __len__(self) -> int:
-        return len(self.table)
+        return len(self.table.i)
 
     def _compensate(self, affine: FloatArray) -> None:
         # The predicted boxes are recomputed by the prediction that always follows
         # (timestamps strictly increase); stored points are moved here.
-        if not len(self.table) or not self.config.camera_motion:
+        if not len(self.table.i) or not self.config.camera_motion:
             return
         self.state = self.motion.warp(self.state, affine)
         for part in self._on_warp:
             part.on_warp(self, affine)
         points = self._points
         if points.stop > points.start:
-            f, m = self.table.f, len(self.table)
+            f, m = self.table.f, len(self.table.i)
             f[:, points] = (f[:, points].reshape(m, -1, 2) @ affine[:, :2].T + affine[:, 2]).reshape(m, -1)
 
     def _advance(self, timestamp: float, dt: float) -> None:
         """Move the clock to ``timestamp`` and every track ``dt`` seconds ahead (its box: the prediction)."""
         self._now = timestamp
-        if len(self.table) and dt > 0:
+        if len(self.table.i) and dt > 0:
             self.state = self.motion.predict(self.state, dt)
             self.table.f[:, self.table.BOX] = self.motion.boxes(self.state)
 
@@ -276,14 +276,14 @@ class AssociationTracker(BaseTracker):
         self._advance(timestamp, dt)
         previous, self._previous_update = self._previous_update, timestamp
         table.i[:, table.DET] = -1
-        large = self._large_frames and len(table) * len(detections) > LARGE_FRAME_PAIRS
+        large = self._large_frames and len(table.i) * len(detections) > LARGE_FRAME_PAIRS
         frame = Frame(self, detections, timestamp, previous, large)
-        tracked = len(table) > 0
+        tracked = len(table.i) > 0
         if len(frame.scores):
             for boost in self._boosts:
                 if tracked or not boost.needs_tracks:
                     boost.boost(self, frame)
-        matches = Matches(np.arange(len(table)), (frame.scores >= self.config.min_score).nonzero()[0])
+        matches = Matches(np.arange(len(table.i)), (frame.scores >= self.config.min_score).nonzero()[0])
         if tracked:
             for stage in self._stages:
                 stage.match(self, frame, matches)
@@ -321,7 +321,7 @@ class AssociationTracker(BaseTracker):
             order = rows.argsort()
             rows, cols = rows.take(order), cols.take(order)
         table, now = self.table, frame.now
-        everything = len(rows) == len(table)  # then rows == 0..M-1: work on the table itself
+        everything = len(rows) == len(table.i)  # then rows == 0..M-1: work on the table itself
         boxes = frame.boxes.take(cols, axis=0)
         if everything:
             f, i, state = table.f, table.i, self.state
@@ -357,7 +357,7 @@ class AssociationTracker(BaseTracker):
         table = self.table
         expired = free.compress(self.lifecycle.expired(table, free, now))
         if len(expired):
-            keep = np.ones(len(table), dtype=bool)
+            keep = np.ones(len(table.i), dtype=bool)
             keep[expired] = False
             self.state = self.motion.select(self.state, keep)
             for part in self._on_keep:

@@ -198,11 +198,11 @@ class KalmanMotion(MotionModel):
 
     def mean(self, state: MotionState) -> np.ndarray:
         """The ``(M, 8)`` state means ``(z, dz/dt)`` (a view into ``state``)."""
-        return state["x"][:, _MEAN]
+        return state.arrays["x"][:, _MEAN]
 
     def covariance(self, state: MotionState) -> np.ndarray:
         """The full ``(M, 8, 8)`` covariance matrices of ``state``."""
-        x = state["x"]
+        x = state.arrays["x"]
         P = np.zeros((len(x), _DIM_X, _DIM_X))
         P[:, _DIAG, _DIAG] = x[:, _VAR]
         pos, vel = np.arange(_DIM_Z), np.arange(_DIM_Z, _DIM_X)
@@ -212,7 +212,7 @@ class KalmanMotion(MotionModel):
     # The methods below compute on the transpose of the state, ``(20, M)``: each stored
     # number is then one contiguous row over all tracks, which NumPy handles several times
     # faster than a column of an ``(M, 20)`` array for the few tracks of a frame. They
-    # return the transpose back (a view), so ``state["x"]`` stays ``(M, 20)``.
+    # return the transpose back (a view), so ``state.arrays["x"]`` stays ``(M, 20)``.
 
     def initiate(self, xyxy: np.ndarray) -> MotionState:
         z = xyxy_to_rows(xyxy, self.config.representation)
@@ -243,9 +243,9 @@ class KalmanMotion(MotionModel):
         return G
 
     def predict(self, state: MotionState, dt: float) -> MotionState:
-        prior = state["x"].T
+        prior = state.arrays["x"].T
         q = self._variance(self._q, prior)  # from the prior box heights
-        x = np.dot(self._propagator(dt), prior)
+        x = self._propagator(dt).dot(prior)
         x[_VAR] += dt * q
         return MotionState({"x": x.T})
 
@@ -259,7 +259,7 @@ class KalmanMotion(MotionModel):
         the abnormal observation moves the state less, and the filter's uncertainty
         still shrinks as for any observation).
         """
-        x = np.array(state["x"].T)  # (20, M), C-contiguous
+        x = np.array(state.arrays["x"].T)  # (20, M), C-contiguous
         m = x.shape[1]
         r = self._variance(self._r, x)
         innovation = self._measure(xyxy) - x[:_DIM_Z]
@@ -287,7 +287,7 @@ class KalmanMotion(MotionModel):
         element-wise operations over a ``(4, M, N)`` array. With
         ``measurement_noise=False``, ``S = P_pos`` (the predicted state's covariance only).
         """
-        x = state["x"].T
+        x = state.arrays["x"].T
         s = x[_PZZ] + self._variance(self._r, x) if measurement_noise else x[_PZZ]
         diff = xyxy_to_rows(xyxy, self.config.representation)[:, None, :] - x[:_DIM_Z, :, None]
         result: np.ndarray = np.einsum("kmn,kmn,km->mn", diff, diff, 1.0 / s)
@@ -311,16 +311,16 @@ class KalmanMotion(MotionModel):
             raise ValueError(f"affine must have shape (2, 3), got {affine.shape}")
         (a, b, tx), (c, d, ty) = affine.tolist()
         if a == d == 1.0 and b == c == 0.0:  # a translation moves the centres only
-            x = np.array(state["x"].T)
+            x = np.array(state.arrays["x"].T)
         else:
             scale = abs(a * d - b * c) ** (0.5 * self._size_power)
             block, squares = [a, b, c, d], [a * a, b * b, c * c, d * d]
             W = self._warp_base.copy()
             W.put(self._warp_flat, block * 2 + squares * 3 + [scale, scale] + [scale * scale] * 3)
-            x = np.dot(W, state["x"].T)
+            x = W.dot(state.arrays["x"].T)
         x[0] += tx
         x[1] += ty
         return MotionState({"x": x.T})
 
     def boxes(self, state: MotionState) -> np.ndarray:
-        return rows_to_xyxy(state["x"].T, self.config.representation)
+        return rows_to_xyxy(state.arrays["x"].T, self.config.representation)
