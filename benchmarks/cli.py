@@ -6,10 +6,12 @@ Examples (from the repository root)::
     python -m benchmarks.cli --benchmark configs/bench_mot17.yaml --trackers sort --out runs/bench/mot17 --resume
 
 ``vtrack bench`` hands its arguments to :func:`add_arguments` and :func:`run`;
-``python -m benchmarks.cli`` runs :func:`main`. Exit status: 0 on success, 2 when
-the benchmark cannot run (bad config or data, output folder not empty, a missing
-peer library, TrackEval rejecting results), 130 after Ctrl-C (rerun with ``--resume``
-to continue); the error is one line on stderr (:func:`tracker.app.report.error`).
+``python -m benchmarks.cli`` runs :func:`main`. Exit status: 0 on success, 1 when the
+run completed but a backend raised on a sequence (:data:`EXIT_FAILED_PAIRS`: the pair is
+named on stdout and in ``summary.md``; the other pairs are scored; ``--resume`` retries
+it), 2 when the benchmark cannot run (bad config or data, output folder not empty, a
+missing peer library, TrackEval rejecting results), 130 after Ctrl-C (rerun with
+``--resume`` to continue); the error is one line on stderr (:func:`tracker.app.report.error`).
 
 Single-threaded timing: importing this module sets ``OMP_NUM_THREADS``,
 ``MKL_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` (and the other BLAS variables) to 1,
@@ -32,9 +34,11 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-__all__ = ["add_arguments", "main", "run"]
+__all__ = ["EXIT_FAILED_PAIRS", "add_arguments", "main", "run"]
 
 _COMMAND = "vtrack bench"
+#: Exit status of a run that completed but in which a backend raised on a sequence.
+EXIT_FAILED_PAIRS = 1
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -42,6 +46,17 @@ def _names(text: str) -> tuple[str, ...]:
     if not names:
         raise argparse.ArgumentTypeError("expected a comma-separated list of names")
     return names
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="detector-driven benchmarks: detection cache (default $XDG_CACHE_HOME/vtrack/detections)",
     )
+    parser.add_argument(
+        "--detect-every",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="give the detections of every K-th frame only; between them vtrack's backends predict "
+        "(as vtrack track --detect-every does) and peers get none (default 1: every frame)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -92,17 +115,18 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir or default_cache_dir(),
         command=command,
         progress=not args.no_progress,
+        detect_every=args.detect_every,
     )
     try:
         bench = load_benchmark(args.benchmark)
-        run_benchmark(bench, options)
+        result = run_benchmark(bench, options)
     except (OSError, ValueError, ImportError, EvaluationError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR
     except KeyboardInterrupt:
         report.error(_COMMAND, f"interrupted; rerun with --resume to continue from {options.out}")
         return report.EXIT_INTERRUPTED
-    return 0
+    return EXIT_FAILED_PAIRS if result.failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

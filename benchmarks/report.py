@@ -143,20 +143,24 @@ def _cell(value: float | int | None, decimals: int) -> str:
     return f"{value:.{decimals}f}"
 
 
-def markdown_table(rows: Sequence[tuple[str, dict[str, float], RunStats]]) -> str:
+def markdown_table(rows: Sequence[tuple[str, dict[str, float] | None, RunStats | None]]) -> str:
     """A markdown table: one row per ``(backend, metrics, stats)``.
 
     Columns: backend, the :data:`~benchmarks.evaluate.METRICS`, update fps, step fps,
-    dets/frame, and e2e fps when any row has detector timings (see the module doc).
+    dets/frame, and e2e fps when any row has detector timings (see the module doc). A
+    row without metrics or stats (a backend that failed on a sequence) shows "—" there.
     """
-    with_e2e = any(stats.detect_seconds is not None for _, _, stats in rows)
+    with_e2e = any(stats is not None and stats.detect_seconds is not None for _, _, stats in rows)
     header = ["backend", *METRICS, "update fps", "step fps", "dets/frame", *(["e2e fps"] if with_e2e else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for backend, metrics, stats in rows:
-        cells = [backend, *(_cell(metrics[m], METRIC_DECIMALS) for m in METRICS)]
-        cells += [_cell(stats.update_fps, 1), _cell(stats.step_fps, 1), _cell(stats.dets_per_frame, 1)]
-        if with_e2e:
-            cells.append(_cell(stats.e2e_fps, 2))
+        cells = [backend, *(_cell(metrics[m] if metrics else None, METRIC_DECIMALS) for m in METRICS)]
+        if stats is None:
+            cells += ["—"] * (len(header) - len(cells))
+        else:
+            cells += [_cell(stats.update_fps, 1), _cell(stats.step_fps, 1), _cell(stats.dets_per_frame, 1)]
+            if with_e2e:
+                cells.append(_cell(stats.e2e_fps, 2))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -26,8 +26,17 @@ For every (backend, sequence) pair:
 Then each backend is scored by TrackEval (:mod:`benchmarks.evaluate`) on ground truth
 cut to the sequences' ranges (:func:`benchmarks.datasets.write_eval_gt`), and the
 report is written: ``summary.md`` (command, versions, table, what each timer covers,
-settings), ``combined.csv``, ``per_sequence.csv`` and ``chart.png``. Standard output gets
-the table alone and the path of ``summary.md``.
+settings, failures), ``combined.csv``, ``per_sequence.csv`` and ``chart.png``. Standard
+output gets the table alone, the failures, and the path of ``summary.md``.
+
+**A backend that raises.** An exception from a backend's ``update()`` on one sequence
+(a peer library rejecting a degenerate box, a bug) does not stop the run: the pair is
+recorded as a :class:`PairFailure` (backend, sequence, frame, exception type and
+message) in the manifest, logged, and the run goes on with the other pairs. The
+backend's sequences that did run are still scored one by one (``per_sequence.csv``),
+but it gets no combined score: its row in the table and in ``combined.csv`` says it
+failed and on how many sequences, and ``summary.md`` lists every failure. ``resume``
+retries the failed pairs (and only those, with the pairs not yet run).
 
 **Detector-driven mode** (benchmark ``detector:`` set): the detector runs over the
 sequence's frame folder once; its raw detections are cached as
@@ -84,7 +93,16 @@ from tracker.config import from_mapping, merge, to_dict
 from tracker.registry import config_class
 from tracker.types import Detections, Tracks
 
-__all__ = ["BenchOptions", "BenchResult", "DetectorCache", "OutputExistsError", "default_cache_dir", "run_benchmark"]
+__all__ = [
+    "BackendError",
+    "BenchOptions",
+    "BenchResult",
+    "DetectorCache",
+    "OutputExistsError",
+    "PairFailure",
+    "default_cache_dir",
+    "run_benchmark",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +118,7 @@ _KITTI_ROW = (
 )
 #: Class id written in MOTChallenge result rows (TrackEval's MOT reader accepts -1 or 1 for pedestrians).
 _MOT_RESULT_CLASS = -1
+_NO_DETECTIONS = Detections.empty()
 #: Chunk size for hashing detection files, bytes.
 _HASH_CHUNK = 1 << 20
 _VTRACK_VERSION = library_versions()["vtrack"]
@@ -130,6 +149,52 @@ class OutputExistsError(FileExistsError):
     """The output folder is not empty and neither ``resume`` nor ``exist_ok`` was given."""
 
 
+class BackendError(RuntimeError):
+    """A backend's ``update()`` raised while the harness ran it on a sequence.
+
+    Attributes:
+        frame: the frame (the dataset's numbering) whose ``update()`` raised.
+        error: the exception the backend raised.
+    """
+
+    def __init__(self, frame: int, error: Exception) -> None:
+        self.frame = frame
+        self.error = error
+        super().__init__(f"update() raised {type(error).__name__} at frame {frame}: {_first_line(error)}")
+
+
+@dataclass(frozen=True)
+class PairFailure:
+    """A (backend, sequence) pair whose ``update()`` raised; recorded, and the run went on.
+
+    Attributes:
+        backend: the backend's label (``--trackers`` entry).
+        sequence: the sequence's name.
+        frame: the frame (the dataset's numbering) whose ``update()`` raised.
+        error: the exception's type name (``ValueError``).
+        message: the first line of the exception's message (may be empty).
+    """
+
+    backend: str
+    sequence: str
+    frame: int
+    error: str
+    message: str
+
+    def describe(self) -> str:
+        """``"ValueError at frame 12: message"``."""
+        return (
+            f"{self.error} at frame {self.frame}: {self.message}"
+            if self.message
+            else f"{self.error} at frame {self.frame}"
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
+
+
 @dataclass(frozen=True)
 class BenchOptions:
     """How to run a benchmark.
@@ -146,6 +211,10 @@ class BenchOptions:
         cache_dir: detector-driven mode: where detections are cached.
         command: the command line, written at the top of the report.
         progress: show a tqdm progress bar on standard error.
+        detect_every: the detections of every K-th frame only (frames 0, K, 2K, ... of each
+            sequence); on the others a backend that can predicts its tracks
+            (``Tracker.predict()``, as ``vtrack track --detect-every`` does) and any other gets
+            no detections. Measures what skipping the detector costs.
     """
 
     trackers: tuple[str, ...]
@@ -157,6 +226,11 @@ class BenchOptions:
     cache_dir: Path = field(default_factory=default_cache_dir)
     command: str = ""
     progress: bool = True
+    detect_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.detect_every < 1:
+            raise ValueError(f"detect_every must be >= 1, got {self.detect_every}")
 
 
 @dataclass(frozen=True)
@@ -164,20 +238,25 @@ class BenchResult:
     """What :func:`run_benchmark` produced.
 
     Attributes:
-        combined: backend -> combined metrics (:data:`~benchmarks.evaluate.METRICS`).
-        per_sequence: backend -> sequence -> metrics.
-        stats: backend -> :class:`~benchmarks.report.RunStats` over all sequences.
-        computed: the (backend, sequence) pairs run now (not taken from a previous run).
+        combined: backend -> combined metrics (:data:`~benchmarks.evaluate.METRICS`), or
+            None for a backend that failed on a sequence (never a score of a partial set).
+        per_sequence: backend -> sequence -> metrics, for the pairs that ran to the end.
+        stats: backend -> :class:`~benchmarks.report.RunStats` over all sequences, or None
+            for a backend that failed on a sequence.
+        computed: the (backend, sequence) pairs run now (not taken from a previous run),
+            failed ones included.
         markdown: the report's text (also in ``summary.md``).
         files: name -> path of each written report file.
+        failures: the pairs whose ``update()`` raised, in run order.
     """
 
-    combined: dict[str, dict[str, float]]
+    combined: dict[str, dict[str, float] | None]
     per_sequence: dict[str, dict[str, dict[str, float]]]
-    stats: dict[str, RunStats]
+    stats: dict[str, RunStats | None]
     computed: list[tuple[str, str]]
     markdown: str
     files: dict[str, Path]
+    failures: list[PairFailure] = field(default_factory=list)
 
 
 # Detections -------------------------------------------------------------------------------------
@@ -323,8 +402,22 @@ def _result_lines(bench: BenchmarkConfig, seq: Sequence, frame: int, tracks: Tra
 
 
 def _run_pair(
-    bench: BenchmarkConfig, seq: Sequence, instance: tracker.Tracker, detections: FileDetections, path: Path
+    bench: BenchmarkConfig,
+    seq: Sequence,
+    instance: tracker.Tracker,
+    detections: FileDetections,
+    path: Path,
+    detect_every: int = 1,
 ) -> RunStats:
+    """Feed every frame of ``seq`` to ``instance``, write its results to ``path``, return the timings.
+
+    ``detect_every``: see :attr:`BenchOptions.detect_every` (the timers count the calls on
+    every frame, ``predict()`` included).
+
+    Raises:
+        BackendError: ``instance.update()`` (or ``predict()``) raised (nothing is written).
+    """
+    predict = getattr(instance, "predict", None) if getattr(instance, "supports_predict", False) else None
     keep = np.asarray(bench.keep_class_ids, dtype=np.int64)
     motions = camera_motions(bench, seq) if getattr(instance, "supports_camera_motion", False) else None
     library = instance if isinstance(instance, LibraryTimed) else None
@@ -333,13 +426,20 @@ def _run_pair(
     seconds = 0.0
     count = 0
     for frame in seq.frames:
-        dets = detections[frame]
+        skipped = (frame - seq.first_frame) % detect_every != 0
+        dets = _NO_DETECTIONS if skipped else detections[frame]
         if len(keep):
             dets = dets[np.isin(dets.class_ids, keep)]
         count += len(dets)
         motion = None if motions is None else motions.get(frame)
         start = time.perf_counter()
-        tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
+        try:
+            if skipped and predict is not None:
+                tracks = predict(seq.timestamp(frame), camera_motion=motion)
+            else:
+                tracks = instance.update(dets, seq.timestamp(frame), camera_motion=motion)
+        except Exception as error:
+            raise BackendError(frame, error) from error
         seconds += time.perf_counter() - start
         lines.extend(_result_lines(bench, seq, frame, tracks))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -431,14 +531,16 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
         computed = _run_pairs(bench, options, sequences, manifest, bench_id)
     combined, per_sequence, stats = _evaluate_all(bench, options, sequences, manifest)
     _save_manifest(out, manifest)
-    markdown, files = _write_report(bench, options, sequences, manifest, combined, per_sequence, stats)
-    rows = [(backend, combined[backend], stats[backend]) for backend in options.trackers]
+    failures = _failures(options, sequences, manifest)
+    markdown, files = _write_report(bench, options, sequences, manifest, combined, per_sequence, stats, failures)
+    rows = _table_rows(options, sequences, combined, stats, failures)
+    failed = "".join(f"failed: {f.backend} on {f.sequence}: {f.describe()}\n" for f in failures)
     report(
-        f"vtrack bench: {bench.name}\n\n{markdown_table(rows)}\n\n"
+        f"vtrack bench: {bench.name}\n\n{markdown_table(rows)}\n\n{failed}"
         "update fps: the tracking library's own update call; step fps: the whole update(), adapters included.\n"
-        f"Full report (command, versions, what each timer covers, settings): {files['summary']}"
+        f"Full report (command, versions, what each timer covers, settings, failures): {files['summary']}"
     )
-    return BenchResult(combined, per_sequence, stats, computed, markdown, files)
+    return BenchResult(combined, per_sequence, stats, computed, markdown, files, failures)
 
 
 def _run_pairs(
@@ -464,54 +566,110 @@ def _run_pairs(
                     "detections": source_key,
                     "backend": backend,
                     "settings": settings,
+                    "detect_every": options.detect_every,
                 }
                 key = config_hash(identity)
                 result_path = options.out / "results" / backend / result_file(bench, seq.name)
                 entry = manifest["pairs"].get(f"{backend}/{seq.name}")
-                if entry and entry["key"] == key and result_path.is_file():
+                if entry and entry["key"] == key and "failure" not in entry and result_path.is_file():
                     logger.info("%s on %s: done in a previous run, skipped", backend, seq.name)
                     bar.update()
                     continue
                 if loaded is None:
                     loaded = detector_cache.load(seq) if detector_cache else (_load_file_detections(bench, seq), None)
                 detections, detect_seconds = loaded
-                stats = _run_pair(bench, seq, instance, detections, result_path)
-                manifest["pairs"][f"{backend}/{seq.name}"] = {
-                    "key": key,
-                    "settings": settings,
-                    "stats": dataclasses.asdict(dataclasses.replace(stats, detect_seconds=detect_seconds)),
-                }
+                record: dict[str, Any] = {"key": key, "settings": settings}
+                try:
+                    stats = _run_pair(bench, seq, instance, detections, result_path, options.detect_every)
+                except BackendError as failed:
+                    result_path.unlink(missing_ok=True)
+                    record["failure"] = {
+                        "frame": failed.frame,
+                        "error": type(failed.error).__name__,
+                        "message": _first_line(failed.error),
+                    }
+                    logger.warning("%s on %s: %s (recorded; the run goes on)", backend, seq.name, failed)
+                    logger.debug("%s on %s: traceback", backend, seq.name, exc_info=failed.error)
+                else:
+                    record["stats"] = dataclasses.asdict(dataclasses.replace(stats, detect_seconds=detect_seconds))
+                manifest["pairs"][f"{backend}/{seq.name}"] = record
                 _save_manifest(options.out, manifest)
                 computed.append((backend, seq.name))
                 bar.update()
     return computed
 
 
+def _failures(options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]) -> list[PairFailure]:
+    """The failed pairs of this run's backends and sequences, in run order (sequence by sequence)."""
+    failures = []
+    for seq in sequences:
+        for backend in options.trackers:
+            failure = manifest["pairs"][f"{backend}/{seq.name}"].get("failure")
+            if failure is not None:
+                failures.append(PairFailure(backend=backend, sequence=seq.name, **failure))
+    return failures
+
+
 def _evaluate_all(
     bench: BenchmarkConfig, options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]], dict[str, RunStats]]:
+) -> tuple[dict[str, dict[str, float] | None], dict[str, dict[str, dict[str, float]]], dict[str, RunStats | None]]:
+    """Score every backend on the sequences it ran to the end; combined figures only for those that failed on none."""
     out = options.out
     gt_folder = out / "eval" / "gt"
     shutil.rmtree(gt_folder, ignore_errors=True)
     write_eval_gt(bench, sequences, gt_folder)
-    combined, per_sequence, stats = {}, {}, {}
+    combined: dict[str, dict[str, float] | None] = {}
+    per_sequence: dict[str, dict[str, dict[str, float]]] = {}
+    stats: dict[str, RunStats | None] = {}
     for backend in options.trackers:
-        entries = [manifest["pairs"][f"{backend}/{seq.name}"] for seq in sequences]
-        stats[backend] = sum((RunStats(**entry["stats"]) for entry in entries[1:]), RunStats(**entries[0]["stats"]))
+        done = [seq for seq in sequences if "failure" not in manifest["pairs"][f"{backend}/{seq.name}"]]
+        entries = [manifest["pairs"][f"{backend}/{seq.name}"] for seq in done]
+        complete = len(done) == len(sequences)
+        combined[backend], stats[backend], per_sequence[backend] = None, None, {}
+        if not done:
+            continue
         key = config_hash([entry["key"] for entry in entries])
         cached = manifest["evaluations"].get(backend)
         if cached is None or cached["key"] != key:
+            gt = gt_folder
+            if not complete:  # the sequences it ran to the end, each scored on its own
+                gt = out / "eval" / "gt_subsets" / backend
+                shutil.rmtree(gt, ignore_errors=True)
+                write_eval_gt(bench, done, gt)
             trackers_folder = out / "eval" / "trackers"
             data = trackers_folder / backend / "data"
             shutil.rmtree(data, ignore_errors=True)
-            for seq in sequences:
+            for seq in done:
                 name = result_file(bench, seq.name)
                 write_eval_tracker(bench, seq, out / "results" / backend / name, data / name)
-            cached = {"key": key, "metrics": evaluate(bench, gt_folder, trackers_folder, backend)}
+            cached = {"key": key, "metrics": evaluate(bench, gt, trackers_folder, backend)}
             manifest["evaluations"][backend] = cached
-        combined[backend] = cached["metrics"][COMBINED]
-        per_sequence[backend] = {seq.name: cached["metrics"][seq.name] for seq in sequences}
+        per_sequence[backend] = {seq.name: cached["metrics"][seq.name] for seq in done}
+        if complete:
+            combined[backend] = cached["metrics"][COMBINED]
+            stats[backend] = sum((RunStats(**entry["stats"]) for entry in entries[1:]), RunStats(**entries[0]["stats"]))
     return combined, per_sequence, stats
+
+
+def _failed_text(backend: str, sequences: list[Sequence], failures: list[PairFailure]) -> str:
+    """``""`` for a backend that failed on no sequence, else ``"failed on K of N sequences: 0000, 0003"``."""
+    names = [f.sequence for f in failures if f.backend == backend]
+    return f"failed on {len(names)} of {len(sequences)} sequences: {', '.join(names)}" if names else ""
+
+
+def _table_rows(
+    options: BenchOptions,
+    sequences: list[Sequence],
+    combined: dict[str, dict[str, float] | None],
+    stats: dict[str, RunStats | None],
+    failures: list[PairFailure],
+) -> list[tuple[str, dict[str, float] | None, RunStats | None]]:
+    """The table's rows: a failed backend's label says so, and it has no figures."""
+    rows = []
+    for backend in options.trackers:
+        failed = _failed_text(backend, sequences, failures)
+        rows.append((f"{backend} ({failed})" if failed else backend, combined[backend], stats[backend]))
+    return rows
 
 
 def _write_report(
@@ -519,18 +677,29 @@ def _write_report(
     options: BenchOptions,
     sequences: list[Sequence],
     manifest: dict[str, Any],
-    combined: dict[str, dict[str, float]],
+    combined: dict[str, dict[str, float] | None],
     per_sequence: dict[str, dict[str, dict[str, float]]],
-    stats: dict[str, RunStats],
+    stats: dict[str, RunStats | None],
+    failures: list[PairFailure],
 ) -> tuple[str, dict[str, Path]]:
     out = options.out
-    rows = [(backend, combined[backend], stats[backend]) for backend in options.trackers]
+    rows = _table_rows(options, sequences, combined, stats, failures)
     versions = library_versions()
     frames = sum(seq.num_frames for seq in sequences)
     source = f"detector `{bench.detector.name}` {dict(bench.detector.config)}" if bench.detector else bench.detections
     settings = {
         backend: manifest["pairs"][f"{backend}/{sequences[0].name}"]["settings"] for backend in options.trackers
     }
+    failure_lines = []
+    if failures:
+        failure_lines = [
+            "Failures: these backends raised in update() on these sequences. The run went on; a backend that "
+            "failed on a sequence has no combined score (its other sequences are scored in per_sequence.csv), "
+            "and `--resume` retries only these pairs.",
+            "",
+            *(f"- `{f.backend}` on `{f.sequence}`: {f.describe()}" for f in failures),
+            "",
+        ]
     lines = [
         f"# vtrack bench: {bench.name}",
         "",
@@ -550,6 +719,7 @@ def _write_report(
         "",
         markdown_table(rows),
         "",
+        *failure_lines,
         "Settings (first sequence; frame_rate follows each sequence):",
         "",
         *(f"- `{backend}`: `{json.dumps(value, sort_keys=True)}`" for backend, value in settings.items()),
@@ -558,31 +728,47 @@ def _write_report(
     files = {"summary": out / "summary.md"}
     files["summary"].write_text(markdown, encoding="utf-8")
     stat_header = list(_STAT_COLUMNS)
+    combined_rows = []
+    for backend in options.trackers:
+        metrics, backend_stats = combined[backend], stats[backend]
+        combined_rows.append(
+            [bench.name, backend, *_metric_cells(metrics), *_stat_cells(backend_stats)]
+            + [_failed_text(backend, sequences, failures) or "ok"]
+        )
     files["combined"] = write_csv(
-        out / "combined.csv",
-        ["benchmark", "backend", *METRICS, *stat_header],
-        [[bench.name, backend, *(m[k] for k in METRICS), *_stat_cells(s)] for backend, m, s in rows],
+        out / "combined.csv", ["benchmark", "backend", *METRICS, *stat_header, "status"], combined_rows
     )
+    failed = {(f.backend, f.sequence): f for f in failures}
     per_rows = []
     for backend in options.trackers:
         for seq in sequences:
             entry = manifest["pairs"][f"{backend}/{seq.name}"]
-            metrics = per_sequence[backend][seq.name]
-            seq_stats = RunStats(**entry["stats"])
+            failure = failed.get((backend, seq.name))
+            seq_stats = None if failure else RunStats(**entry["stats"])
             per_rows.append(
-                [bench.name, backend, seq.name, seq.first_frame, seq.last_frame, *(metrics[k] for k in METRICS)]
+                [bench.name, backend, seq.name, seq.first_frame, seq.last_frame]
+                + _metric_cells(per_sequence[backend].get(seq.name))
                 + _stat_cells(seq_stats)
+                + [f"failed: {failure.describe()}" if failure else "ok"]
             )
     files["per_sequence"] = write_csv(
         out / "per_sequence.csv",
-        ["benchmark", "backend", "sequence", "first_frame", "last_frame", *METRICS, *stat_header],
+        ["benchmark", "backend", "sequence", "first_frame", "last_frame", *METRICS, *stat_header, "status"],
         per_rows,
     )
-    files["chart"] = write_chart(out / "chart.png", f"vtrack bench: {bench.name}", rows)
+    scored = [(backend, m, st) for backend, m, st in rows if m is not None and st is not None]
+    files["chart"] = write_chart(out / "chart.png", f"vtrack bench: {bench.name}", scored)
     return markdown, files
 
 
-def _stat_cells(stats: RunStats) -> list[object]:
+def _metric_cells(metrics: dict[str, float] | None) -> list[object]:
+    """The :data:`METRICS` of one row; empty cells where there is no score (a failed pair or backend)."""
+    return [metrics[k] for k in METRICS] if metrics is not None else [""] * len(METRICS)
+
+
+def _stat_cells(stats: RunStats | None) -> list[object]:
+    if stats is None:
+        return [""] * len(_STAT_COLUMNS)
     return [
         stats.frames,
         stats.detections,

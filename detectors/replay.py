@@ -34,7 +34,7 @@ import numpy as np
 
 from detectors.base import check_frame
 from detectors.files import FileDetections
-from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME
+from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, SCALABEL_FIRST_FRAME
 from tracker.types import Detections
 
 __all__ = ["COCO_NAMES", "FORMATS", "ReplayDetector", "detect_format"]
@@ -46,8 +46,6 @@ FORMATS = ("auto", "mot", "kitti", "scalabel")
 COCO_NAMES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 4: "airplane", 5: "bus", 6: "train", 7: "truck"}
 
 _KITTI_COLUMNS = (6, 15)
-#: Scalabel's ``frameIndex`` counts from 0.
-SCALABEL_FIRST_FRAME = 0
 _AMBIGUOUS_COLUMNS = 7
 #: The id column of a MOTChallenge detection row.
 _NO_ID = ("-1", "-1.0", "-1.00")
@@ -146,6 +144,10 @@ class ReplayDetector:
         detections = self.detections[self.first_frame + self.frames_used]
         self.frames_used += 1
         return detections
+
+    def skip(self) -> None:
+        """Pass over the next frame without answering it (a frame the detector does not run on)."""
+        self.frames_used += 1
 
     def batch(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         """The detections of the next ``len(frames)`` frames, in order."""

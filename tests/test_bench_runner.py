@@ -207,3 +207,23 @@ def test_bench_help_lists_every_backend(capsys: pytest.CaptureFixture[str]) -> N
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
     assert all(name in text for name in [*tracker.available(), *PEERS]), text
+
+
+def test_detect_every_gives_every_kth_frame_and_predicts_between(tmp_path: Path) -> None:
+    """KITTI 0000 with the detections of every 3rd frame: vtrack reports predicted boxes between them
+    (frames without a detection but with tracks), and the runs are keyed apart from K = 1."""
+    bench = load_benchmark(CONFIGS / "bench_kitti.yaml")
+    seq = load_sequences(bench, ["0000"])[0]
+    detections = _load_file_detections(bench, seq)
+    paths = {}
+    for every in (1, 3):
+        paths[every] = tmp_path / f"every{every}.txt"
+        stats = _run_pair(bench, seq, tracker.create("vtrack"), detections, paths[every], every)
+        assert stats.frames == seq.num_frames
+    frames = {k: {int(line.split()[0]) for line in p.read_text().splitlines()} for k, p in paths.items()}
+    predicted = {f for f in frames[3] if (f - seq.first_frame) % 3}
+    assert len(predicted) > seq.num_frames // 3  # most frames between detections still have tracks
+    out = tmp_path / "bench"
+    run_benchmark(bench, _options(out, sequences=("0000",)))
+    again = run_benchmark(bench, _options(out, sequences=("0000",), detect_every=3, resume=True))
+    assert again.computed == [("sort", "0000")]  # K is part of a pair's key: not resumed from K = 1

@@ -538,3 +538,24 @@ def test_progress_bar_total_follows_a_stream_that_ends_early(
     assert 0 < frames < 116
     final = [part for part in shown.getvalue().split("\r") if part.strip()][-1]
     assert f"{frames}/{frames}" in final and "/116" not in final, final
+
+
+def test_detect_every_predicts_between_detector_frames(tmp_path: Path, videos_dir: Path, capsys) -> None:
+    """A car moving 5 px a frame, detected on every frame of the file; with --detect-every 3 the
+    detector's frames 0, 3, 6 are used and frames between carry the motion model's prediction."""
+    folder = videos_dir / "kitti_raw_2011_09_26"
+    csv = tmp_path / "dets.csv"
+    csv.write_text("".join(f"{f},{100 + 5 * f},150,{200 + 5 * f},230,0.9\n" for f in range(9)))
+    base = ["track", str(folder), "--fps", "10", "--max-frames", "9", "--no-video", "--detections", str(csv)]
+    assert main([*base, "--out", str(tmp_path / "every"), "--detect-every", "3", "--no-cmc"]) == 0
+    records = _read_jsonl(tmp_path / "every" / "tracks.jsonl")
+    predicted = [[t["predicted"] for t in r["tracks"]] for r in records]
+    assert predicted[0] == [False] and predicted[3] == [False] and predicted[6] == [False]
+    assert predicted[4] == [True] and predicted[8] == [True]
+    assert {t["id"] for r in records for t in r["tracks"]} == {1}
+    x1 = [r["tracks"][0]["xyxy"][0] for r in records]
+    assert abs(x1[8] - (100 + 5 * 8)) < 3.0  # the prediction follows the car
+    summary = json.loads((tmp_path / "every" / "summary.json").read_text())
+    assert summary["detect_every"] == 3 and summary["frames"] == 9
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "peer"), "--detect-every", "2", "--tracker", "nosuch"]) == 2

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tracker.formats.mot as mot
 from tracker.formats import (
     POINTRCNN,
     RRC,
     WITH_CLASS,
     FormatError,
+    MotDetections,
     group_rows,
     read_kitti_csv,
     read_kitti_labels,
@@ -166,12 +168,28 @@ def test_empty_files_have_no_rows_and_missing_files_are_errors(tmp_path: Path) -
             reader(tmp_path / "missing.txt")
 
 
-def test_not_utf8_text_is_named(tmp_path: Path) -> None:
+def test_not_utf8_text_is_named_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "det.txt"
-    path.write_bytes(b"1,-1,1,2,3,4,0.5\n\x89PNG\xff\n")
-    with pytest.raises(FormatError, match=r"det.txt: not UTF-8 text") as caught:
-        read_mot_detections(path)
-    assert caught.value.line is None
+    path.write_bytes(b"1,-1,1,2,3,4,0.5\r\n\r\n2,-1,1,2,\xff3,4,0.5\n")
+    for reader in (read_mot_detections, read_mot_ground_truth, read_kitti_csv, read_kitti_labels, read_seqinfo):
+        with pytest.raises(FormatError, match=r"det.txt:3: not UTF-8 text: byte 0xff at column 10") as caught:
+            reader(path)
+        assert caught.value.line == 3
+
+
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path: Path) -> None:
+    bom = "\ufeff"
+    det = _write(tmp_path, "det.txt", bom + "1,-1,1,2,3,4,0.5\n")
+    assert read_mot_detections(det).frames.tolist() == [1]
+    csv = _write(tmp_path, "rrc.txt", bom + "0,1,2,3,4,0.5\n")
+    assert read_kitti_csv(csv).xyxy.tolist() == [[1, 2, 3, 4]]
+    gt = _write(tmp_path, "gt.txt", bom + "1,1,912,484,97,109,1,1,1\n")
+    assert read_mot_ground_truth(gt).ids.tolist() == [1]
+    seqinfo = _write(tmp_path, "seqinfo.ini", bom + "[Sequence]\nframeRate=30\n")
+    assert read_seqinfo(seqinfo).frame_rate == 30.0
+    bad = _write(tmp_path, "bad.txt", "1,-1,1,2,3,4,0.5\n" + bom + "2,-1,1,2,3,4,0.5\n")  # only a leading one
+    with pytest.raises(FormatError, match=r"bad.txt:2: column 'frame' is not a number"):
+        read_mot_detections(bad)
 
 
 def test_line_numbers_count_blank_lines_and_any_line_ending(tmp_path: Path) -> None:
@@ -205,6 +223,15 @@ def test_line_numbers_count_blank_lines_and_any_line_ending(tmp_path: Path) -> N
         (read_kitti_csv, "0,2,298.3,165.1,458.2,293.4,8.2,1.9,1.8,4.7,-4.5,nan,13.5,-2.1,-1.7", "column 'y' is"),
         (read_kitti_csv, "0,1,2,3,4,0.5,2.5", "class_id is not a whole number: 2.5"),
         (read_kitti_csv, "0,1,2,3,4,0.5,2,9", r"expected 6 \(frame,x1,y1,x2,y2,score\), 7 .* got 8"),
+        (read_kitti_csv, "0,1,2,3,4,0.5,1e20", r"class_id 1e\+20 is out of range \(must fit a signed 64-bit"),
+        (read_kitti_csv, "1e19,1,2,3,4,0.5", r"frame number 1e\+19 is out of range"),
+        (read_kitti_csv, "0,1,2,3e38,4,0.5", r"column 'x2' is beyond ±1e\+06 pixels: 3e\+38"),
+        (read_mot_detections, "1,-1,1,2,1e39,4,0.9", r"column 'width' is beyond ±1e\+06 pixels: 1e\+39"),
+        (read_mot_detections, "1,-1,-2e6,2,3,4,0.9", r"column 'left' is beyond ±1e\+06 pixels: -2e\+06"),
+        (read_mot_detections, "1e20,-1,1,2,3,4,0.9", r"frame number 1e\+20 is out of range"),
+        (read_mot_ground_truth, "1,1e20,912,484,97,109,1,1,1", r"id 1e\+20 is out of range"),
+        (read_mot_ground_truth, "1,1,912,484,97,109,1,-1e30,1", r"class -1e\+30 is out of range"),
+        (read_kitti_labels, "0 0 Car 0 0 -1.7 296.7 161.7 455.2 9e9 2 1.8 4.4 -4.5 1.8 13.4 -2.1", "column 'y2' is"),
     ],
 )
 def test_malformed_rows_name_file_line_and_reason(tmp_path: Path, reader: object, text: str, reason: str) -> None:
@@ -227,8 +254,10 @@ def test_a_csv_row_unlike_the_first_is_named(tmp_path: Path) -> None:
         ("[Other]\nframeRate=30\n", r"no \[Sequence\] section"),
         ("[Sequence]\nframeRate=30\nframerate=25\n", "not a valid seqinfo.ini: .*'framerate'.* already exists"),
         ("[Sequence]\nframeRate=fast\n", "frameRate must be a number of frames per second, got 'fast'"),
-        ("[Sequence]\nframeRate=0\n", "frameRate must be positive, got '0'"),
-        ("[Sequence]\nframeRate=inf\n", "frameRate must be positive, got 'inf'"),
+        ("[Sequence]\nframeRate=0\n", "frameRate must be a positive finite number, got '0'"),
+        ("[Sequence]\nframeRate=inf\n", "frameRate must be a positive finite number, got 'inf'"),
+        ("[Sequence]\nframeRate=-inf\n", "frameRate must be a positive finite number, got '-inf'"),
+        ("[Sequence]\nframeRate=nan\n", "frameRate must be a positive finite number, got 'nan'"),
         ("[Sequence]\nseqLength=10.5\n", "seqLength must be a whole number, got '10.5'"),
         ("[Sequence]\nimWidth=-4\n", "imWidth must be positive, got '-4'"),
     ],
@@ -247,6 +276,12 @@ def test_seqinfo_keys_are_case_insensitive_and_optional(tmp_path: Path) -> None:
     assert str(info.missing("seqLength")) == f"{path}: [Sequence] has no seqLength"
 
 
+def test_seqinfo_values_are_not_interpolated(tmp_path: Path) -> None:
+    path = _write(tmp_path, "seqinfo.ini", "[Sequence]\nimDir=%(foo)s\nname=%(name)s\nframeRate=10\n")
+    info = read_seqinfo(path)
+    assert (info.image_dir, info.name, info.frame_rate) == ("%(foo)s", "%(name)s", 10.0)
+
+
 def test_group_rows_keeps_file_order_within_each_key() -> None:
     groups = group_rows(np.array([3, 1, 3, 2, 1]))
     assert list(groups) == [1, 2, 3]
@@ -258,3 +293,106 @@ def test_import_tracker_does_not_import_the_readers() -> None:
     code = "import sys, tracker; print(sorted(m for m in ('tracker.formats', 'tracker.frames') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# The fast det.txt reader -------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["polars", "numpy"])
+def fast_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test below runs with both fast parsers: Polars', and NumPy's as when polars is not installed."""
+    if request.param == "polars":
+        pytest.importorskip("polars")
+    else:
+        monkeypatch.setitem(sys.modules, "polars", None)  # import polars raises ImportError
+    return request.param
+
+
+def _same_detections(a: MotDetections, b: MotDetections) -> None:
+    np.testing.assert_array_equal(a.frames, b.frames)
+    np.testing.assert_array_equal(a.xyxy, b.xyxy)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert a.frames.dtype == b.frames.dtype == np.int64 and a.xyxy.dtype == b.xyxy.dtype == np.float64
+
+
+def test_det_txt_fast_path_reads_every_real_file_exactly_as_the_row_reader(
+    fast_parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_row = {path: mot._mot_detections_by_row(path) for path in MOT_DETS}
+
+    def refuse(path: Path) -> MotDetections:
+        raise AssertionError(f"{path}: the fast path should have read it")
+
+    monkeypatch.setattr(mot, "_mot_detections_by_row", refuse)
+    for path, expected in by_row.items():
+        _same_detections(read_mot_detections(path), expected)
+
+
+def _generated_rows(count: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    tlwh = np.concatenate([rng.uniform(-50, 1900, (count, 2)), rng.uniform(0, 300, (count, 2))], axis=1)
+    return [
+        f"{1 + k // 50},-1,{x:.3f},{y:.3f},{w:.3f},{h:.3f},{s:.5f}" + (",-1,-1,-1" if k % 3 else "")
+        for k, ((x, y, w, h), s) in enumerate(zip(tlwh.tolist(), rng.uniform(0, 1, count).tolist(), strict=True))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("60,-1,1,2,3,4,high", "column 'score' is not a number: 'high'"),
+        ("60,-1,1,2,3,4", "expected at least 7 columns"),
+        ("60,-1,1,2,-3,4,0.5", "negative width or height"),
+        ("60,-1,1,2,3e39,4,0.5", "column 'width' is beyond"),
+        ("60,-1,1,2,3,4,nan", "column 'score' is not finite"),
+        ("60.5,-1,1,2,3,4,0.5", "frame number is not a whole number"),
+        ("0,-1,1,2,3,4,0.5", "frame number 0 is below the first frame 1"),
+        ("60,-1,1,2,3,4,0.5#", "column 'score' is not a number"),
+        ("60,-1,,2,3,4,0.5", "column 'left' is not a number: ''"),
+    ],
+)
+def test_a_bad_row_deep_in_a_large_det_txt_is_named(fast_parser: str, tmp_path: Path, bad: str, reason: str) -> None:
+    rows = _generated_rows(5_000, seed=1)
+    rows[2_999] = bad
+    path = _write(tmp_path, "det.txt", "\n".join(rows) + "\n")
+    with pytest.raises(FormatError, match=reason) as caught:
+        read_mot_detections(path)
+    assert caught.value.line == 3_000 and str(caught.value).startswith(f"{path}:3000: ")
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["1.5", "+1.5", ".5", "5.", "1e2", "1E+02", "-0", "inf", "-Infinity", "nan", "NaN", "0x10", "1_0", " 7 ", "\t7"]
+    + ["", "1e", "e1", "--1", "1.2.3", "1d2", "true", "१", "1e400", "1e-400", "0.1000000000000000055511151231257827"],
+)
+def test_any_field_reads_as_the_row_reader_reads_it(fast_parser: str, tmp_path: Path, token: str) -> None:
+    rows = _generated_rows(100, seed=3)
+    rows[40] = f"5,-1,{token},20,30,40,0.5"
+    path = _write(tmp_path, "det.txt", "\n".join(rows) + "\n")
+    try:
+        expected: MotDetections | str = mot._mot_detections_by_row(path)
+    except FormatError as error:
+        expected = str(error)
+    try:
+        got: MotDetections | str = read_mot_detections(path)
+    except FormatError as error:
+        got = str(error)
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        assert not isinstance(got, str)
+        _same_detections(got, expected)
+
+
+def test_what_only_the_row_reader_parses_reads_the_same(fast_parser: str, tmp_path: Path) -> None:
+    rows = _generated_rows(1_000, seed=2)
+    clean = read_mot_detections(_write(tmp_path, "clean.txt", "\n".join(rows) + "\n"))
+    odd = list(rows)
+    odd[10] = odd[10].replace(",-1,", ", -1 ,", 1)  # spaces around a field
+    odd.insert(500, "   ")  # a line of spaces: blank
+    odd.insert(700, "")  # a blank line
+    _same_detections(read_mot_detections(_write(tmp_path, "odd.txt", "\r\n".join(odd) + "\r\n\r\n")), clean)
+    underscored = list(rows)
+    underscored[20] = "1_0" + underscored[20].removeprefix("1")  # frame 10 written as Python allows
+    got = read_mot_detections(_write(tmp_path, "underscored.txt", "\n".join(underscored) + "\n"))
+    assert got.frames[20] == 10 and np.array_equal(np.delete(got.frames, 20), np.delete(clean.frames, 20))

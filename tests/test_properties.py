@@ -96,6 +96,7 @@ def _same(a: list[Tracks], b: list[Tracks]) -> None:
 
 
 @pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # an overflow or an invalid value is a defect
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=streams())
 def test_every_backend_keeps_the_contract_on_random_streams(name: str, stream: list[Frame]) -> None:

@@ -148,6 +148,23 @@ def test_malformed_seqinfo_is_an_error(tmp_path: Path) -> None:
         open_source(tmp_path)
 
 
+def test_seqinfo_without_frame_rate_is_named_in_the_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "img1").mkdir()
+    _write_png(tmp_path / "img1" / "000001.png", 8, 6, 0)
+    (tmp_path / "seqinfo.ini").write_text("[Sequence]\nname=x\n")
+    assert open_source(tmp_path, SourceConfig(fallback_fps=5.0)).fps == 5.0
+    assert f"no frame rate given (--fps) and {tmp_path / 'seqinfo.ini'} has no frameRate; assuming 5 Hz" in caplog.text
+    assert "no seqinfo.ini" not in caplog.text
+
+
+def test_seqinfo_image_dir_is_taken_literally(tmp_path: Path) -> None:
+    (tmp_path / "seqinfo.ini").write_text("[Sequence]\nimDir=%(foo)s\nframeRate=10\n")
+    with pytest.raises(
+        SourceError, match=rf"^{tmp_path / 'seqinfo.ini'}: imDir '%\(foo\)s' is not a folder next to it$"
+    ):
+        open_source(tmp_path)
+
+
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("no frames here")
     with pytest.raises(SourceError, match=f"^{tmp_path}: no image files in this folder"):

@@ -100,6 +100,7 @@ def test_streaming_writers(tmp_path: Path) -> None:
         "class_id": 99,
         "class_name": "99",
         "det_index": 1,
+        "predicted": False,
         "state": "confirmed",
     }
     assert records[0]["tracks"][0]["class_name"] == "car"

@@ -61,7 +61,8 @@ def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     areas = sizes[:, 0] * sizes[:, 1]
     union = areas[: len(a), None] + areas[len(a) :] - inter
     # Where both areas are zero the union is 0 and so is the intersection: 0 / tiny = 0.
-    return inter / np.maximum(union, _TINY_AREA)
+    result: np.ndarray = inter / np.maximum(union, _TINY_AREA)
+    return result
 
 
 _TINY_AREA = 1e-12  # px², far below any real box; only guards 0 / 0
@@ -126,7 +127,8 @@ def iou_of_pairs(a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarra
     np.maximum(extent, 0.0, out=extent)
     inter = extent[:, 0] * extent[:, 1]
     union = (ar[:, 2] - ar[:, 0]) * (ar[:, 3] - ar[:, 1]) + (bc[:, 2] - bc[:, 0]) * (bc[:, 3] - bc[:, 1]) - inter
-    return inter / np.maximum(union, _TINY_AREA)
+    result: np.ndarray = inter / np.maximum(union, _TINY_AREA)
+    return result
 
 
 #: Linear maps between xyxy and (cx, cy, w, h) as component rows: ``rows = map @ boxes.T`` (and
@@ -172,7 +174,8 @@ def boxes_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
         rows[3] = _ratio(w, h)
     else:
         raise ValueError(f"unknown box representation {representation!r}")
-    return rows
+    result: np.ndarray = rows
+    return result
 
 
 def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
@@ -194,7 +197,8 @@ def rows_to_xyxy(rows: np.ndarray, representation: str) -> np.ndarray:
         cxcywh[3] = _ratio(s, cxcywh[2])
     else:
         raise ValueError(f"unknown box representation {representation!r}")
-    return np.dot(CXCYWH_TO_XYXY, cxcywh).T
+    result: np.ndarray = np.dot(CXCYWH_TO_XYXY, cxcywh).T
+    return result
 
 
 def xyxy_to_cxcysr(xyxy: np.ndarray) -> np.ndarray:

@@ -233,7 +233,8 @@ class CameraMotionEstimator:
         if corners is None:
             return None
         # Pixel i of the half image averages working pixels 2i and 2i + 1: its centre is 2i + 0.5.
-        return corners * _DETECT_FACTOR + (_DETECT_FACTOR - 1) / 2
+        result: np.ndarray = corners * _DETECT_FACTOR + (_DETECT_FACTOR - 1) / 2
+        return result
 
     def _estimate(
         self, before: np.ndarray, after: np.ndarray, corners: np.ndarray | None, after_boxes: np.ndarray | None

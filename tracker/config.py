@@ -13,7 +13,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["ConfigError", "check_range", "from_mapping", "merge", "to_dict"]
 
@@ -64,7 +64,7 @@ def _convert(value: Any, annotation: Any, where: str, source: str, default: Any 
     if dataclasses.is_dataclass(annotation):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{source}: '{where}' must be a mapping, got {value!r}")
-        return from_mapping(annotation, value, source=source, prefix=f"{where}.", base=default)
+        return from_mapping(cast(type[Any], annotation), value, source=source, prefix=f"{where}.", base=default)
     if origin is tuple:
         args = typing.get_args(annotation)
         if not isinstance(value, (list, tuple)):
@@ -82,7 +82,7 @@ def _convert(value: Any, annotation: Any, where: str, source: str, default: Any 
         if nested and type(None) in args:  # an optional mechanism: null/false off, true on, a mapping on
             if value is False:
                 return None
-            cls = nested[0]
+            cls = cast(type[Any], nested[0])
             if value is True:
                 return default if default is not None else cls()
             return _convert(value, cls, where, source, default)
@@ -140,7 +140,7 @@ def from_mapping(
     """
     data = dict(data or {})
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    fields = {f.name: f for f in dataclasses.fields(cast(Any, cls)) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
@@ -155,7 +155,7 @@ def from_mapping(
         name: _convert(value, hints[name], prefix + name, source, base_values[name]) for name, value in data.items()
     }
     try:
-        return cls(**kwargs) if base is None else dataclasses.replace(base, **kwargs)
+        return cls(**kwargs) if base is None else cast(T, dataclasses.replace(cast(Any, base), **kwargs))
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {error}") from None
 
@@ -185,4 +185,5 @@ def to_dict(config: Any) -> dict[str, Any]:
             return {k: plain(v) for k, v in value.items()}
         return value
 
-    return plain(dataclasses.asdict(config))
+    result: dict[str, Any] = plain(dataclasses.asdict(config))
+    return result

@@ -51,6 +51,7 @@ from tracker.mechanisms.boosts import DloBoost, DloConfig, DuoBoost, DuoConfig
 from tracker.mechanisms.classes import ClassVote
 from tracker.mechanisms.costs import BoostConfig, BoostSimilarity, DirectionConsistency, OcmConfig
 from tracker.mechanisms.lifecycle import Lifecycle
+from tracker.mechanisms.scores import QualityConfig, QuantileConfig, ScoreQuantiles, TrackQuality
 from tracker.mechanisms.stages import ByteAssociation, ByteConfig, FirstAssociation, Recovery
 from tracker.mechanisms.updates import AmsConfig, MotionSuppression, Reupdate
 from tracker.motion.base import MotionModel, MotionState
@@ -95,6 +96,10 @@ class PipelineConfig:
         dlo: BoostTrack's DLO score boost (:class:`DloConfig`).
         duo: BoostTrack's DUO score boost (:class:`DuoConfig`).
         ams: OccluTrack's abnormal motion suppression (:class:`AmsConfig`).
+        quantiles: detection scores replaced by their quantiles among the recent scores,
+            so thresholds are fractions of the detector's distribution (:class:`QuantileConfig`).
+        quality: report only tracks whose detections' mean score is high enough
+            (:class:`QualityConfig`).
     """
 
     iou_threshold: float = 0.3
@@ -115,6 +120,8 @@ class PipelineConfig:
     dlo: DloConfig | None = None
     duo: DuoConfig | None = None
     ams: AmsConfig | None = None
+    quantiles: QuantileConfig | None = None
+    quality: QualityConfig | None = None
 
     def __post_init__(self) -> None:
         if self.assignment not in ("gated", "global"):
@@ -140,6 +147,8 @@ def build_parts(config: PipelineConfig) -> tuple[list[ScoreBoost], list[Stage], 
     """
     gate_after = config.assignment == "global"
     boosts: list[ScoreBoost] = []
+    if config.quantiles is not None:
+        boosts.append(ScoreQuantiles(config.quantiles))
     if config.dlo is not None:
         boosts.append(DloBoost(config.dlo))
     if config.duo is not None:
@@ -159,7 +168,10 @@ def build_parts(config: PipelineConfig) -> tuple[list[ScoreBoost], list[Stage], 
         policies.append(Reupdate())
     if config.ams is not None:
         policies.append(MotionSuppression(config.ams))
-    return boosts, stages, policies, [*terms, ClassVote()]
+    others: list[Part] = [*terms, ClassVote()]
+    if config.quality is not None:
+        others.append(TrackQuality(config.quality))
+    return boosts, stages, policies, others
 
 
 def _overrides(part: Part, hook: str) -> bool:
@@ -211,6 +223,7 @@ class AssociationTracker(BaseTracker):
         self._on_keep = [part for part in parts if _overrides(part, "on_keep")]
         self._on_warp = [part for part in parts if _overrides(part, "on_warp")]
         self._on_clear = [part for part in parts if _overrides(part, "on_clear")]
+        self._on_report = [part for part in parts if _overrides(part, "reportable")]
         birth_score = cfg.min_score if cfg.birth_score is None else cfg.birth_score
         self.lifecycle = Lifecycle(cfg.min_hits, cfg.max_age_s, birth_score, cfg.confirm_score)
         self._filtered = cfg.output_box == "filtered"
@@ -266,9 +279,10 @@ class AssociationTracker(BaseTracker):
         large = self._large_frames and len(table) * len(detections) > LARGE_FRAME_PAIRS
         frame = Frame(self, detections, timestamp, previous, large)
         tracked = len(table) > 0
-        if tracked and len(frame.scores):
+        if len(frame.scores):
             for boost in self._boosts:
-                boost.boost(self, frame)
+                if tracked or not boost.needs_tracks:
+                    boost.boost(self, frame)
         matches = Matches(np.arange(len(table)), (frame.scores >= self.config.min_score).nonzero()[0])
         if tracked:
             for stage in self._stages:
@@ -291,6 +305,9 @@ class AssociationTracker(BaseTracker):
         if self.lifecycle.min_hits > 1:
             confirmed = i[:, self.table.CONFIRMED] > 0
             f, i = f.compress(confirmed, axis=0), i.compress(confirmed, axis=0)
+        for part in self._on_report:
+            shown = part.reportable(self, f, i)
+            f, i = f.compress(shown, axis=0), i.compress(shown, axis=0)
         return self._tracks(f, i, _CONFIRMED)
 
     def _apply_matches(
@@ -376,6 +393,9 @@ class AssociationTracker(BaseTracker):
         i = table.i
         mask = (i[:, table.CONFIRMED] > 0) & (i[:, table.DET] >= 0)
         f, i = table.f.compress(mask, axis=0), i.compress(mask, axis=0)
+        for part in self._on_report:  # the tracks the last update reported
+            shown = part.reportable(self, f, i)
+            f, i = f.compress(shown, axis=0), i.compress(shown, axis=0)
         predicted = i.copy()
         predicted[:, table.DET] = -1
         return self._tracks(f, predicted, _CONFIRMED)

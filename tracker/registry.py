@@ -54,7 +54,8 @@ def _module(name: str) -> Any:
 def config_class(name: str) -> type:
     """The frozen config dataclass of backend ``name`` (holding its defaults)."""
     module = _module(name)
-    return getattr(module, module.__all__[0])
+    result: type = getattr(module, module.__all__[0])
+    return result
 
 
 def create(name: str = "default", config: Mapping[str, Any] | None = None, **overrides: Any) -> Tracker:
@@ -72,4 +73,5 @@ def create(name: str = "default", config: Mapping[str, Any] | None = None, **ove
     module = _module(name)
     cls = config_class(name)
     source = "config" if not overrides else "config/keyword arguments"
-    return module.build(from_mapping(cls, {**(config or {}), **overrides}, source=source))
+    result: Tracker = module.build(from_mapping(cls, {**(config or {}), **overrides}, source=source))
+    return result

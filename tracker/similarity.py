@@ -120,7 +120,8 @@ def shape_similarity(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray
     dist = np.abs(tw - dw) / np.maximum(np.maximum(tw, dw), 1e-9) + np.abs(th - dh) / np.maximum(
         np.maximum(th, dh), 1e-9
     )
-    return np.exp(-dist)
+    result: np.ndarray = np.exp(-dist)
+    return result
 
 
 def shape_similarity_of_pairs(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
@@ -130,7 +131,8 @@ def shape_similarity_of_pairs(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> n
     dist = np.abs(tw - dw) / np.maximum(np.maximum(tw, dw), 1e-9) + np.abs(th - dh) / np.maximum(
         np.maximum(th, dh), 1e-9
     )
-    return np.exp(-dist)
+    result: np.ndarray = np.exp(-dist)
+    return result
 
 
 def boost_similarity(
@@ -163,10 +165,15 @@ def boost_similarity(
     """
     boost = (lambda_iou * confidence) * iou
     if lambda_mhd > 0:
+        if d2 is None:
+            raise ValueError("boost_similarity: lambda_mhd > 0 needs the Mahalanobis distances d2")
         boost += lambda_mhd * mahalanobis_similarity(d2, limit)
     if lambda_shape > 0:
+        if shape is None:
+            raise ValueError("boost_similarity: lambda_shape > 0 needs the shape similarity")
         boost += (lambda_shape * confidence) * shape
-    return boost
+    result: np.ndarray = boost
+    return result
 
 
 def dlo_boost(scores: np.ndarray, iou: np.ndarray, coef: float) -> np.ndarray:
@@ -182,7 +189,8 @@ def dlo_boost(scores: np.ndarray, iou: np.ndarray, coef: float) -> np.ndarray:
     """
     if not iou.shape[0]:
         return scores.astype(np.float64)
-    return np.maximum(scores, coef * iou.max(axis=0))
+    result: np.ndarray = np.maximum(scores, coef * iou.max(axis=0))
+    return result
 
 
 def duo_boost(

@@ -23,7 +23,7 @@ __all__ = ["Detections", "TrackState", "Tracks"]
 
 def _as_array(name: str, value: object, dtype: type, ndim: int) -> np.ndarray:
     try:
-        array = np.array(value, dtype=dtype, copy=True)
+        array: np.ndarray = np.array(value, dtype=dtype, copy=True)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be convertible to a {np.dtype(dtype)} array: {error}") from None
     if array.ndim != ndim:

@@ -70,6 +70,8 @@ class EvalSettings:
 
     Attributes:
         max_gap: largest horizon in frames.
+        max_horizon_s: the LSTM's :attr:`~tracker.motion.lstm.LstmMotionConfig.max_horizon_s`
+            (seconds; beyond it a forecast is held).
         match_iou: smallest IoU for a detection to stand for a ground-truth box (``det``).
         timing_tracks: tracks per frame in the inference timing.
         timing_frames: frames timed (after ``timing_warmup`` untimed ones).
@@ -77,6 +79,7 @@ class EvalSettings:
     """
 
     max_gap: int = 10
+    max_horizon_s: float = LstmMotionConfig.max_horizon_s
     match_iou: float = 0.5
     timing_tracks: int = 30
     timing_frames: int = 2000
@@ -270,7 +273,7 @@ def evaluate_folds(
         models: dict[str, MotionModel] = {
             "cv": ConstantVelocityMotion(lstm_weights.window),
             "kalman": KalmanMotion(),
-            "lstm": LstmMotion(LstmMotionConfig(weights=str(path)), lstm_weights),
+            "lstm": LstmMotion(LstmMotionConfig(weights=str(path), max_horizon_s=settings.max_horizon_s), lstm_weights),
         }
         held_out = [("kitti", s) for s in fold.kitti] + [("mot17", s) for s in fold.mot17]
         for dataset, sequence in held_out:
@@ -351,11 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, nargs="*", default=[], help="one weights file per fold, in fold order")
     parser.add_argument("--kinds", nargs="+", default=["gt", "det"], choices=["gt", "det"], help="observation kinds")
     parser.add_argument("--out", type=Path, help="write the full summary (every gap) as JSON here")
+    parser.add_argument("--max-gap", type=int, default=EvalSettings.max_gap, help="largest horizon in frames")
+    parser.add_argument(
+        "--max-horizon",
+        type=float,
+        default=EvalSettings.max_horizon_s,
+        help="the LSTM's max_horizon_s in seconds (forecasts beyond it are held)",
+    )
     parser.add_argument("--timing", type=Path, help="time inference with these weights")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(args.config)
-    settings = EvalSettings()
+    settings = EvalSettings(max_gap=args.max_gap, max_horizon_s=args.max_horizon)
     report: dict[str, object] = {}
     if args.weights:
         summary = evaluate_folds(config, args.weights, settings, tuple(args.kinds))

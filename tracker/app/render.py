@@ -138,9 +138,11 @@ class TrackRenderer:
                     cv2.LINE_AA,
                 )
         boxes = tracks.xyxy.round().astype(int).tolist()
-        for track_id, box in zip(tracks.ids.tolist(), boxes, strict=True):
+        predicted = (tracks.det_index < 0).tolist()
+        for track_id, box, guess in zip(tracks.ids.tolist(), boxes, predicted, strict=True):
             x1, y1, x2, y2 = box
-            cv2.rectangle(canvas, (x1, y1), (x2, y2), track_color(track_id, self.config), self.config.box_thickness)
+            thickness = 1 if guess else self.config.box_thickness  # a prediction (no detection): a thin box
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), track_color(track_id, self.config), thickness)
         status = f"frame {frame}  {timestamp:.2f} s  {len(tracks)} tracks" if self.config.status_line else None
         if status is not None:
             self._put_label(canvas, status, self._clamp(canvas.shape, status, (0, 0)), _BLACK)

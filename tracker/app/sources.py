@@ -217,8 +217,9 @@ class FolderSource(FrameSource):
             self.fps = seqinfo_fps
         else:
             self.fps = config.fallback_fps
+            lacking = f"{seqinfo} has no frameRate" if seqinfo.is_file() else f"no {_SEQINFO}"
             logger.warning(
-                "%s: no frame rate given (--fps) and no %s; assuming %g Hz", self.name, _SEQINFO, config.fallback_fps
+                "%s: no frame rate given (--fps) and %s; assuming %g Hz", self.name, lacking, config.fallback_fps
             )
         super().__init__(_read_image(self.files[0]))
 

@@ -241,8 +241,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tracker",
         metavar="NAME",
         default="default",
-        help=f"tracker backend: one of {', '.join(tracker.available())}, or default "
-        f"(= {tracker.registry.DEFAULT}; the default)",
+        help=f"tracker backend: one of {', '.join(tracker.available())} (default = {tracker.registry.DEFAULT})",
     )
     trk.add_argument(
         "--cmc",
@@ -255,8 +254,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config",
         metavar="YAML",
         type=Path,
-        help="tracker settings overriding the backend's defaults; configs/<backend>.yaml lists them all "
-        "(e.g. configs/sort.yaml)",
+        help="tracker settings overriding the backend's defaults (configs/README.md lists every key)",
+    )
+    trk.add_argument(
+        "--detect-every",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="run the detector on every K-th frame only (default 1: every frame); in between the motion "
+        "model predicts the tracks (camera motion keeps them registered), marked predicted in the outputs: "
+        "a real-time mode for slow CPUs",
     )
 
     det = parser.add_argument_group("detector (options override --detector-config, which overrides the defaults)")
@@ -552,22 +559,44 @@ def _open_bag(bag: _BagOutput) -> Any:
 
 
 class _Steps:
-    """The per-frame work of the middle pipeline stages, timing camera motion and tracking apart."""
+    """The per-frame work of the middle pipeline stages, timing camera motion and tracking apart.
+
+    With ``detect_every`` K > 1 the detector runs on frames 0, K, 2K, ... only; the
+    other frames go to the tracker's ``predict()`` (their tracks have ``det_index`` -1),
+    with the boxes it reported last masking the foreground for camera motion.
+    """
 
     def __init__(
-        self, detector: Detector, trk: tracker.Tracker, cmc: CameraMotionEstimator | None, stats: _Stats
+        self,
+        detector: Detector,
+        trk: tracker.Tracker,
+        cmc: CameraMotionEstimator | None,
+        stats: _Stats,
+        detect_every: int = 1,
     ) -> None:
         self._detector, self._trk, self._cmc, self._stats = detector, trk, cmc, stats
+        self._every = detect_every
+        self._foreground = np.zeros((0, 4), dtype=np.float32)
 
-    def detect(self, frame: Frame) -> tuple[Frame, tracker.Detections]:
+    def detect(self, frame: Frame) -> tuple[Frame, tracker.Detections | None]:
+        if frame.index % self._every:
+            skip = getattr(self._detector, "skip", None)  # a replayed file keeps its frames in step
+            if skip is not None:
+                skip()
+            return frame, None
         return frame, self._detector(frame.image)
 
-    def track(self, item: tuple[Frame, tracker.Detections]) -> tuple[Frame, tracker.Tracks, np.ndarray | None]:
+    def track(self, item: tuple[Frame, tracker.Detections | None]) -> tuple[Frame, tracker.Tracks, np.ndarray | None]:
         frame, detections = item
         start, cpu = time.perf_counter(), time.thread_time()
-        affine = None if self._cmc is None else self._cmc(frame.image, detections.xyxy)
+        boxes = self._foreground if detections is None else detections.xyxy
+        affine = None if self._cmc is None else self._cmc(frame.image, boxes)
         compensated, cpu_compensated = time.perf_counter(), time.thread_time()
-        tracks = self._trk.update(detections, frame.timestamp, camera_motion=affine)
+        if detections is None:
+            tracks = self._trk.predict(frame.timestamp, camera_motion=affine)
+        else:
+            tracks = self._trk.update(detections, frame.timestamp, camera_motion=affine)
+        self._foreground = tracks.xyxy
         self._stats.tracker.add(time.perf_counter() - compensated, time.thread_time() - cpu_compensated)
         if self._cmc is not None:
             self._stats.camera_motion.add(compensated - start, cpu_compensated - cpu)
@@ -613,7 +642,13 @@ def _ms(seconds: float, frames: int) -> float | None:
 
 
 def summary_record(
-    source: FrameSource, detector: Detector, trk: tracker.Tracker, stats: _Stats, pipeline: Pipeline, paths: list[str]
+    source: FrameSource,
+    detector: Detector,
+    trk: tracker.Tracker,
+    stats: _Stats,
+    pipeline: Pipeline,
+    paths: list[str],
+    detect_every: int = 1,
 ) -> dict[str, Any]:
     """The content of ``summary.json`` (also printed as the closing summary).
 
@@ -634,7 +669,8 @@ def summary_record(
     ``tracker_and_camera_motion_cpu_share``: the wall and CPU time of those two stages
     as a fraction of ``wall_s``;
     ``detector`` (weights, runtime, device, image size, or the detection file);
-    ``tracker``, ``camera_motion`` (on/off), ``tracks`` (distinct confirmed IDs),
+    ``tracker``, ``detect_every`` (the detector ran on every K-th frame), ``camera_motion``
+    (on/off), ``tracks`` (distinct confirmed IDs),
     ``video_codec``, ``source`` and ``outputs``.
     """
     times, frames = pipeline.times, stats.frames
@@ -672,6 +708,7 @@ def summary_record(
         "tracker_and_camera_motion_cpu_share": None if cpu_share is None else round(cpu_share, 5),
         "detector": describe() if callable(describe) else {"detector": type(detector).__name__},
         "tracker": trk.name,
+        "detect_every": detect_every,
         "camera_motion": stats.camera_motion.items > 0,
         "tracks": len(stats.ids),
         "video_codec": None,
@@ -793,7 +830,9 @@ def check_settings(args: argparse.Namespace) -> None:
     if args.detections is not None and args.detector_config is not None:
         raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
     tracker_config = config_from_yaml(config_class(args.tracker), args.config)
-    tracker.create(args.tracker, to_dict(tracker_config))
+    trk = tracker.create(args.tracker, to_dict(tracker_config))
+    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
+        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
     if args.detections is None:
         detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, _detector_overrides(args))
         resolve_weights(detector_config.weights)
@@ -809,6 +848,8 @@ def _prepare(
         raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
     tracker_config = config_from_yaml(config_class(args.tracker), args.config)
     trk = tracker.create(args.tracker, to_dict(tracker_config))
+    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
+        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
     display = _Display() if args.show else None
     try:
         source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))
@@ -905,7 +946,7 @@ def track_source(args: argparse.Namespace, progress: Callable[[int], None] | Non
             return Outcome(report.EXIT_ERROR, error=f"cannot write the outputs (--out {args.out}): {error}")
         status, message = 0, None
         cmc = CameraMotionEstimator() if args.cmc else None
-        steps = _Steps(detector, trk, cmc, stats)
+        steps = _Steps(detector, trk, cmc, stats, args.detect_every)
         pipeline = Pipeline([Stage("detect", steps.detect), Stage("track", steps.track)])
         previous_threads = _opencv_threads(1)
         begun = time.perf_counter()
@@ -926,7 +967,7 @@ def track_source(args: argparse.Namespace, progress: Callable[[int], None] | Non
             stats.wall_s = time.perf_counter() - begun
             _opencv_threads(previous_threads)
         _check_replay_length(detector, stats.frames, args.max_frames, stats.status)
-        record = summary_record(source, detector, trk, stats, pipeline, outputs.paths)
+        record = summary_record(source, detector, trk, stats, pipeline, outputs.paths, args.detect_every)
         record["video_codec"] = outputs.video.codec if outputs.video is not None else None
         outputs.write_summary(record)
         return Outcome(status, record, message, tuple(_summary_lines(source, record)))

@@ -12,11 +12,15 @@ trailing ``-1`` fill the 10 columns TrackEval's MOTChallenge reader expects.
 JSON lines: one object per frame, also for frames without tracks::
 
     {"frame": 1, "timestamp": 0.0, "tracks": [{"id": 3, "xyxy": [x1, y1, x2, y2],
-      "score": 0.91, "class_id": 2, "class_name": "car", "det_index": 0, "state": "confirmed"}]}
+      "score": 0.91, "class_id": 2, "class_name": "car", "det_index": 0, "predicted": false,
+      "state": "confirmed"}]}
 
 ``frame`` is 1-based as in the MOTChallenge file, ``timestamp`` in seconds, ``xyxy``
 in pixels, ``det_index`` the index of the matched detection in that frame's
-detections (-1 when coasting), ``state`` a :class:`tracker.TrackState` name in lower case.
+detections (-1 when coasting), ``predicted`` true for a box the motion model predicted
+on a frame without detection (``vtrack track --detect-every``; its ``score`` is that of
+the track's last detection), ``state`` a :class:`tracker.TrackState` name in lower case.
+The MOTChallenge rows of predicted boxes are written like any other.
 
 Writers refuse to replace an existing file unless ``overwrite=True``.
 """
@@ -211,6 +215,7 @@ class JsonlWriter(_LineWriter):
                 "class_id": class_id,
                 "class_name": self._class_names.get(class_id, str(class_id)),
                 "det_index": det_index,
+                "predicted": det_index < 0,
                 "state": TrackState(state).name.lower(),
             }
             for track_id, box, score, class_id, det_index, state in zip(

@@ -29,7 +29,8 @@ def build(config: LstmConfig) -> AssociationTracker:
     """An LSTM-motion tracker from ``config``.
 
     Raises:
-        FileNotFoundError: ``config.lstm.weights`` does not exist.
-        ValueError: the file is not a motion-LSTM weights file.
+        tracker.motion.lstm.LstmWeightsError: ``config.lstm.weights`` is missing
+            (:class:`~tracker.motion.lstm.LstmWeightsNotFoundError`, also a ``FileNotFoundError``)
+            or is not a valid motion-LSTM weights file; the message names the file and the rule.
     """
     return common.build(config, "lstm")

@@ -14,9 +14,14 @@ Modules:
 - :mod:`tracker.formats.kitti`: :func:`read_kitti_labels`, :func:`read_kitti_csv`;
 - :mod:`tracker.formats.scalabel`: :func:`read_scalabel` (Scalabel JSON box labels: BDD100K MOT
   ground truth and predictions) and the BDD100K categories with their COCO class ids;
-- :mod:`tracker.formats.rows`: :class:`FormatError` and :func:`group_rows` (the rows of each frame or track ID).
+- :mod:`tracker.formats.rows`: :class:`FormatError`, :data:`MAX_PIXELS` (the largest box field accepted) and
+  :func:`group_rows` (the rows of each frame or track ID).
 
-Not part of the core: ``import tracker`` does not import this package (it needs NumPy only).
+Large ``det.txt`` files are parsed by Polars' or NumPy's C parser, with the row-by-row reader
+as the fallback that names the bad line (:func:`tracker.formats.rows.fast_table`).
+
+Not part of the core: ``import tracker`` does not import this package (it needs NumPy only;
+``polars``, when installed, speeds up files of 8 MiB or more).
 """
 
 from tracker.formats.kitti import (
@@ -38,7 +43,7 @@ from tracker.formats.mot import (
     read_mot_ground_truth,
     read_seqinfo,
 )
-from tracker.formats.rows import FormatError, group_rows
+from tracker.formats.rows import MAX_PIXELS, FormatError, group_rows
 from tracker.formats.scalabel import (
     BDD100K_CLASSES,
     BDD100K_IGNORED,
@@ -60,6 +65,7 @@ __all__ = [
     "ScalabelFrames",
     "read_scalabel",
     "KITTI_FIRST_FRAME",
+    "MAX_PIXELS",
     "MOT_FIRST_FRAME",
     "POINTRCNN",
     "RRC",

@@ -22,9 +22,11 @@ colour camera (``image_02``).
 
 Errors: a malformed row raises :class:`~tracker.formats.rows.FormatError` naming the file
 and the 1-based line (a wrong column count, a numeric field that is not a finite number, a
-frame, track ID, ``occluded`` or class that is not a whole number, a frame below 0, an
-inverted box ``x2 < x1`` or ``y2 < y1``); a file that exists but holds no rows is valid
-and empty; a missing file raises :class:`FileNotFoundError`.
+frame, track ID, ``occluded`` or class that is not a whole number or does not fit 64 bits,
+a frame below 0, an inverted box ``x2 < x1`` or ``y2 < y1``, a box coordinate beyond
+``±MAX_PIXELS``, a byte that is not UTF-8); a leading UTF-8 byte-order mark is skipped; a
+file that exists but holds no rows is valid and empty; a missing file raises
+:class:`FileNotFoundError`.
 """
 
 from __future__ import annotations

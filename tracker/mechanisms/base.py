@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tracker.arrays import FloatArray, IntArray
+from tracker.arrays import BoolArray, FloatArray, IntArray
 from tracker.boxes import iou_of_pairs, iou_xyxy, overlapping_pairs
 from tracker.motion.base import MotionModel, MotionState
 from tracker.table import FieldSpec, TrackTable
@@ -250,13 +250,20 @@ class Part:
     def on_clear(self, p: Pipeline) -> None:
         """Every track is forgotten (``reset()``)."""
 
+    def reportable(self, p: Pipeline, f: FloatArray, i: IntArray) -> BoolArray:
+        """``(K,)`` bool: which of the confirmed, matched tracks with rows ``f``, ``i`` ``update()`` reports."""
+        return np.ones(len(i), dtype=bool)
+
 
 class ScoreBoost(Part):
     """Changes detection scores before the detections are split by score."""
 
+    #: Whether the boost needs tracks (then it is skipped on an update without any).
+    needs_tracks: bool = True
+
     @abstractmethod
     def boost(self, p: Pipeline, frame: Frame) -> None:
-        """Replace ``frame.scores`` (called only when there are tracks and detections)."""
+        """Replace ``frame.scores`` (called when there are detections, and tracks if ``needs_tracks``)."""
 
 
 class CostTerm(Part):

@@ -33,7 +33,9 @@ class ClassVote(Part):
     fields = (FieldSpec("class_ids", CLASS_SLOTS, integer=True), FieldSpec("class_votes", CLASS_SLOTS))
 
     def bind(self, p: Pipeline) -> None:
-        self._ids, self._votes = p.table.column("class_ids"), p.table.column("class_votes")
+        ids, votes = p.table.column("class_ids"), p.table.column("class_votes")
+        assert isinstance(ids, slice) and isinstance(votes, slice)  # CLASS_SLOTS columns each
+        self._ids, self._votes = ids, votes
         self._only: int | None = None  # the one class seen so far, None before any or once there are several
         self._mixed = False
         self._checked: Frame | None = None  # the last frame whose classes were noted
@@ -105,4 +107,5 @@ class ClassVote(Part):
         if not self._mixed:
             return i[:, self._ids.start].copy()
         best = f[:, self._votes].argmax(axis=1)
-        return i[:, self._ids][np.arange(len(i)), best]
+        result: IntArray = i[:, self._ids][np.arange(len(i)), best]
+        return result

@@ -84,7 +84,8 @@ class DirectionConsistency(CostTerm):
         # (pi/2 - arccos(cos)) / pi == arcsin(cos) / pi
         consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
         consistency[back == 0] = 0.0
-        return self.config.weight * consistency * frame.scores.take(cols)
+        result: FloatArray = self.config.weight * consistency * frame.scores.take(cols)
+        return result
 
     def pair_similarity(self, p: Pipeline, frame: Frame, rows: IntArray, cols: IntArray, iou: FloatArray) -> FloatArray:
         last, travel, back = self._directions(p)
@@ -97,7 +98,8 @@ class DirectionConsistency(CostTerm):
         cos = (dx * tx + dy * ty) / np.maximum(norms, 1e-9)
         consistency = np.arcsin(np.clip(cos, -1.0, 1.0)) / np.pi
         consistency[back.take(rows) == 0] = 0.0
-        return self.config.weight * consistency * frame.scores.take(cols)
+        result: FloatArray = self.config.weight * consistency * frame.scores.take(cols)
+        return result
 
     def on_birth(
         self,
@@ -192,4 +194,5 @@ class BoostSimilarity(CostTerm):
         if c.shape_weight > 0:
             tracks, dets = t.f[:, t.BOX].take(rows, axis=0), frame.boxes.take(cols, axis=0)
             boost += (c.shape_weight * confidence) * shape_similarity_of_pairs(tracks, dets)
-        return boost
+        result: FloatArray = boost
+        return result

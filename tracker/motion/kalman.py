@@ -129,7 +129,7 @@ class KalmanMotion(MotionModel):
         self.config = c = config or KalmanConfig()
         sort = c.representation == "cxcysr"
 
-        def pair(absolute: Vector4, per_height: Vector4) -> tuple[np.ndarray, np.ndarray | None]:
+        def pair(absolute: tuple[float, ...], per_height: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray | None]:
             """Column vectors ``(K, 1)``: the noise of component rows (see _variance)."""
             relative = np.asarray(per_height, dtype=np.float64)[:, None]
             return np.asarray(absolute, dtype=np.float64)[:, None], (relative if relative.any() else None)
@@ -159,16 +159,20 @@ class KalmanMotion(MotionModel):
 
     def _heights(self, rows: np.ndarray) -> np.ndarray:
         """``(M,)`` box heights in px from component rows ``(>=4, M)`` of states or measurements."""
+        result: np.ndarray
         if self.config.representation == "cxcyah":
-            return np.maximum(rows[3], 0.0)
-        return np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12))
+            result = np.maximum(rows[3], 0.0)
+        else:
+            result = np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12))
+        return result
 
     def _variance(self, noise: tuple[np.ndarray, np.ndarray | None], rows: np.ndarray) -> np.ndarray:
         """Variances ``(absolute + per_height * h)²`` per component: ``(K, 1)`` if absolute only, else ``(K, M)``."""
         absolute, relative = noise
-        if relative is None:
-            return absolute * absolute
-        return np.square(absolute + relative * self._heights(rows))
+        result: np.ndarray = (
+            absolute * absolute if relative is None else np.square(absolute + relative * self._heights(rows))
+        )
+        return result
 
     def transition(self, dt: float) -> np.ndarray:
         """The ``(8, 8)`` transition matrix ``F`` for a step of ``dt`` seconds."""
@@ -286,7 +290,8 @@ class KalmanMotion(MotionModel):
         x = state["x"].T
         s = x[_PZZ] + self._variance(self._r, x) if measurement_noise else x[_PZZ]
         diff = xyxy_to_rows(xyxy, self.config.representation)[:, None, :] - x[:_DIM_Z, :, None]
-        return np.einsum("kmn,kmn,km->mn", diff, diff, 1.0 / s)
+        result: np.ndarray = np.einsum("kmn,kmn,km->mn", diff, diff, 1.0 / s)
+        return result
 
     def warp(self, state: MotionState, affine: np.ndarray) -> MotionState:
         """Apply a camera-motion affine to centres, sizes and their velocities.

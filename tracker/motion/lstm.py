@@ -24,6 +24,16 @@ fed back into the window. A track that misses detections for several frames is
 therefore predicted over the whole accumulated horizon from real observations, the
 situation the model is trained for (horizons of 1 to ``max_gap_frames`` frames).
 
+**Long coasts.** The network is never asked for a horizon beyond
+:attr:`LstmMotionConfig.max_horizon_s` (the longest it was trained on): a track coasting
+longer keeps the box forecast at that horizon, however long the gap. Asked for longer
+horizons, the head extrapolates its rate far outside its training data and boxes grow
+without bound (1e8 px wide after a 10 s gap, infinite after 100 s). The model card
+compares holding the box with the unbounded network at gaps beyond the horizon. As a
+guard against any weights, a forecast never moves the centre by more than
+:data:`FORECAST_LIMIT` box sizes nor scales the box by more than that factor, and input
+features are clipped to ``±FEATURE_LIMIT`` before the network sees them.
+
 **Normalisation: by box size, not image size.** The seam carries no image size, and
 box-relative units make the inputs independent of the resolution and of where the
 object is in the image. With the newest observed box ``(cx_a, cy_a, w_a, h_a)`` as
@@ -54,6 +64,9 @@ at each track's first valid entry; ``tests/test_lstm.py`` checks this against
 from __future__ import annotations
 
 import json
+import math
+import zipfile
+import zlib
 from abc import abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
@@ -66,11 +79,16 @@ from tracker.motion.base import MotionModel, MotionState
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "FEATURE_LIMIT",
     "FEATURE_NAMES",
+    "FORECAST_LIMIT",
+    "MAX_WINDOW",
     "ConstantVelocityMotion",
     "LstmMotion",
     "LstmMotionConfig",
     "LstmWeights",
+    "LstmWeightsError",
+    "LstmWeightsNotFoundError",
     "WindowMotion",
     "constant_velocity_forecast",
     "decode_deltas",
@@ -99,6 +117,16 @@ FEATURE_NAMES = (
 #: Format version written into and required from the weights file.
 WEIGHTS_FORMAT = 1
 
+#: Largest ``window`` a weights file may ask for (observations kept per track).
+MAX_WINDOW = 1000
+
+#: A forecast moves the centre by at most this many box sizes and scales the box by at most this factor.
+FORECAST_LIMIT = 1000.0
+
+#: Input features are clipped to this magnitude (box sizes, box sizes per second, seconds) before
+#: standardisation: a rate over a near-zero gap stays finite in float32.
+FEATURE_LIMIT = 1e6
+
 
 @dataclass(frozen=True)
 class LstmMotionConfig:
@@ -111,17 +139,24 @@ class LstmMotionConfig:
             LSTM needs at least one displacement.
         min_box_size_px: widths and heights are floored at this many pixels before
             normalising by them (a degenerate detection must not divide by zero).
+        max_horizon_s: seconds; the longest horizon the network is asked for. A track
+            coasting longer keeps the box forecast at this horizon (see "Long coasts" in
+            the module doc). The default, 1 s, is the longest horizon the shipped weights
+            were trained on (10 frames at KITTI's 10 Hz); set it to that of other weights.
     """
 
     weights: str = DEFAULT_WEIGHTS
     min_observations: int = 2
     min_box_size_px: float = 1.0
+    max_horizon_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.min_observations < 2:
             raise ValueError(f"min_observations must be >= 2, got {self.min_observations}")
-        if self.min_box_size_px <= 0:
-            raise ValueError(f"min_box_size_px must be > 0 pixels, got {self.min_box_size_px}")
+        if not (math.isfinite(self.min_box_size_px) and self.min_box_size_px > 0):
+            raise ValueError(f"min_box_size_px must be a finite number > 0 pixels, got {self.min_box_size_px}")
+        if not (math.isfinite(self.max_horizon_s) and self.max_horizon_s > 0):
+            raise ValueError(f"max_horizon_s must be a finite number > 0 seconds, got {self.max_horizon_s}")
 
 
 def to_cxcywh(xyxy: np.ndarray) -> np.ndarray:
@@ -147,7 +182,8 @@ def window_features(window: np.ndarray, times: np.ndarray, valid: np.ndarray, mi
         min_size: floor in pixels for widths and heights.
 
     Returns:
-        ``(N, W, F)`` float32 features (:data:`FEATURE_NAMES`), zero at invalid entries.
+        ``(N, W, F)`` float32 features (:data:`FEATURE_NAMES`), zero at invalid entries,
+        clipped to ``±FEATURE_LIMIT``.
     """
     cxcywh = to_cxcywh(window)
     cxcywh[..., 2:] = np.maximum(cxcywh[..., 2:], min_size)
@@ -164,7 +200,9 @@ def window_features(window: np.ndarray, times: np.ndarray, valid: np.ndarray, mi
     rate[:, 1:] = rel[:, 1:] - rel[:, :-1]
     usable = has_previous[..., None] & (gap[..., None] > 0)
     rate = np.divide(rate, gap[..., None], out=np.zeros_like(rate), where=usable)
-    features = np.concatenate([rel, rate, gap[..., None], times[..., None]], axis=-1)
+    features = np.clip(
+        np.concatenate([rel, rate, gap[..., None], times[..., None]], axis=-1), -FEATURE_LIMIT, FEATURE_LIMIT
+    )
     return np.where(valid[..., None], features, 0.0).astype(np.float32)
 
 
@@ -173,7 +211,9 @@ def decode_deltas(anchor_xyxy: np.ndarray, deltas: np.ndarray, min_size: float) 
 
     Args:
         anchor_xyxy: ``(N, 4)`` anchor (newest observed) boxes, pixels.
-        deltas: ``(N, 4)`` ``(dcx / w_a, dcy / h_a, log(w / w_a), log(h / h_a))``.
+        deltas: ``(N, 4)`` ``(dcx / w_a, dcy / h_a, log(w / w_a), log(h / h_a))``; clipped so
+            that the centre moves at most :data:`FORECAST_LIMIT` box sizes and the size
+            changes at most by that factor.
         min_size: floor in pixels for the anchor's width and height (as in the features).
 
     Returns:
@@ -181,7 +221,8 @@ def decode_deltas(anchor_xyxy: np.ndarray, deltas: np.ndarray, min_size: float) 
     """
     anchor = to_cxcywh(anchor_xyxy)
     anchor[:, 2:] = np.maximum(anchor[:, 2:], min_size)
-    deltas = np.asarray(deltas, dtype=np.float64)
+    limit = np.array([FORECAST_LIMIT, FORECAST_LIMIT, math.log(FORECAST_LIMIT), math.log(FORECAST_LIMIT)])
+    deltas = np.clip(np.asarray(deltas, dtype=np.float64), -limit, limit)
     cxcywh = np.concatenate([anchor[:, :2] + deltas[:, :2] * anchor[:, 2:], anchor[:, 2:] * np.exp(deltas[:, 2:])], 1)
     return _to_xyxy(cxcywh)
 
@@ -208,6 +249,117 @@ def constant_velocity_forecast(
     cxcywh = a + velocity * np.asarray(horizon, dtype=np.float64)[:, None]
     cxcywh[:, 2:] = np.clip(cxcywh[:, 2:], 0.0, None)
     return _to_xyxy(cxcywh)
+
+
+class LstmWeightsError(ValueError):
+    """A motion-LSTM weights file cannot be used; the one-line message is ``path: rule broken``.
+
+    Attributes:
+        path: the file.
+        reason: the message without the path.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class LstmWeightsNotFoundError(LstmWeightsError, FileNotFoundError):
+    """No weights file at the path (both a :class:`LstmWeightsError` and a :class:`FileNotFoundError`)."""
+
+
+class _Failing:
+    """Makes the :class:`LstmWeightsError` of one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, reason: str) -> LstmWeightsError:
+        return LstmWeightsError(self.path, reason)
+
+
+#: Arrays every weights file holds besides the head's ``head_{i}_weight`` / ``head_{i}_bias``.
+_REQUIRED = (
+    "format",
+    "window",
+    "head_layers",
+    "weight_ih",
+    "weight_hh",
+    "bias",
+    "feature_mean",
+    "feature_std",
+    "horizon_scale",
+    "target_std",
+    "metadata",
+)
+_FLOAT_ARRAYS = ("weight_ih", "weight_hh", "bias", "feature_mean", "feature_std", "horizon_scale", "target_std")
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``; :class:`LstmWeightsError` when it is not a readable archive."""
+    if path.stat().st_size == 0:
+        raise LstmWeightsError(path, "empty file (0 bytes), not an .npz archive")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        raise LstmWeightsError(path, f"not an .npz archive ({error})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise LstmWeightsError(path, "a single .npy array, not the .npz archive of named arrays the weights are")
+    with loaded:
+        try:
+            return {name: loaded[name] for name in loaded.files}
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+            raise LstmWeightsError(path, f"damaged .npz archive ({error})") from None
+
+
+def _integer(arrays: dict[str, np.ndarray], name: str, fail: _Failing) -> int:
+    value = arrays[name]
+    if value.shape != () or not np.issubdtype(value.dtype, np.number) or not np.isfinite(value) or value != int(value):
+        raise fail(f"'{name}' must be a single whole number, got {value!r}")
+    return int(value)
+
+
+def _float32(arrays: dict[str, np.ndarray], name: str, fail: _Failing) -> np.ndarray:
+    value = arrays[name]
+    if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+        raise fail(f"'{name}' must hold real numbers, got dtype {value.dtype}")
+    with np.errstate(over="ignore"):
+        value = value.astype(np.float32)
+    if not np.isfinite(value).all():
+        raise fail(f"'{name}' holds NaN or infinite values (in float32)")
+    return value
+
+
+def _check_shapes(floats: dict[str, np.ndarray], layers: int, fail: _Failing) -> None:
+    features = len(FEATURE_NAMES)
+    weight_hh = floats["weight_hh"]
+    if weight_hh.ndim != 2 or weight_hh.shape[1] < 1 or weight_hh.shape[0] != 4 * weight_hh.shape[1]:
+        raise fail(f"'weight_hh' must have shape (4H, H), got {weight_hh.shape}")
+    hidden = weight_hh.shape[1]
+    expected = {
+        "weight_ih": (4 * hidden, features),
+        "bias": (4 * hidden,),
+        "feature_mean": (features,),
+        "feature_std": (features,),
+        "horizon_scale": (),
+        "target_std": (4,),
+    }
+    for name, shape in expected.items():
+        if floats[name].shape != shape:
+            raise fail(
+                f"'{name}' must have shape {shape} ({features} features, hidden {hidden}), got {floats[name].shape}"
+            )
+    inputs = hidden + 1
+    for i in range(layers):
+        weight, bias = floats[f"head_{i}_weight"], floats[f"head_{i}_bias"]
+        outputs = 4 if i == layers - 1 else (weight.shape[0] if weight.ndim == 2 else -1)
+        if outputs < 1 or weight.shape != (outputs, inputs) or bias.shape != (outputs,):
+            raise fail(
+                f"head layer {i} must map {inputs} inputs to {'4 outputs' if i == layers - 1 else 'its outputs'}: "
+                f"weight {weight.shape}, bias {bias.shape}"
+            )
+        inputs = outputs
 
 
 @dataclass(frozen=True)
@@ -262,42 +414,64 @@ class LstmWeights:
 
     @classmethod
     def load(cls, path: str | Path) -> LstmWeights:
-        """Read an ``.npz`` weights file.
+        """Read and check an ``.npz`` weights file (as :meth:`save` and :mod:`benchmarks.motion.train` write it).
+
+        Every rule is checked before any array is used, so a bad file fails when the
+        tracker is created, never at its first update.
 
         Raises:
-            FileNotFoundError: no file at ``path``.
-            ValueError: the file is not a motion-LSTM weights file of format
-                :data:`WEIGHTS_FORMAT`, or its shapes do not fit together.
+            LstmWeightsNotFoundError: no file at ``path`` (also a :class:`FileNotFoundError`).
+            LstmWeightsError: one line naming the file and the rule broken: not an ``.npz``
+                archive (empty, truncated, a single ``.npy`` array, a damaged member), the
+                wrong format version, a missing array, an array that is not numeric, a
+                shape that does not fit (:data:`FEATURE_NAMES` inputs, hidden size ``H``,
+                a head from ``H + 1`` inputs to 4 outputs), a NaN or infinite value, a
+                ``feature_std``, ``target_std`` or ``horizon_scale`` that is not > 0, a
+                ``window`` outside ``2..MAX_WINDOW``, or metadata that is not a JSON object.
         """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"LSTM motion weights not found: {path}")
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-        if int(arrays.get("format", -1)) != WEIGHTS_FORMAT:
-            raise ValueError(f"{path}: not a motion-LSTM weights file of format {WEIGHTS_FORMAT}")
-        layers = int(arrays["head_layers"])
-        weights = cls(
-            window=int(arrays["window"]),
-            weight_ih=arrays["weight_ih"].astype(np.float32),
-            weight_hh=arrays["weight_hh"].astype(np.float32),
-            bias=arrays["bias"].astype(np.float32),
-            head=tuple(
-                (arrays[f"head_{i}_weight"].astype(np.float32), arrays[f"head_{i}_bias"].astype(np.float32))
-                for i in range(layers)
-            ),
-            feature_mean=arrays["feature_mean"].astype(np.float32),
-            feature_std=arrays["feature_std"].astype(np.float32),
-            horizon_scale=float(arrays["horizon_scale"]),
-            target_std=arrays["target_std"].astype(np.float32),
-            metadata=json.loads(str(arrays["metadata"])),
+            raise LstmWeightsNotFoundError(path, "LSTM motion weights not found")
+        arrays = _read_npz(path)
+        fail = _Failing(path)
+        for name in _REQUIRED:
+            if name not in arrays:
+                raise fail(f"missing array '{name}' (not a motion-LSTM weights file?)")
+        if _integer(arrays, "format", fail) != WEIGHTS_FORMAT:
+            raise fail(f"format {arrays['format']} is not the supported {WEIGHTS_FORMAT}")
+        window = _integer(arrays, "window", fail)
+        if not 2 <= window <= MAX_WINDOW:
+            raise fail(f"window must be 2..{MAX_WINDOW} observations, got {window}")
+        layers = _integer(arrays, "head_layers", fail)
+        if layers < 1:
+            raise fail(f"head_layers must be >= 1, got {layers}")
+        head_names = [f"head_{i}_{part}" for i in range(layers) for part in ("weight", "bias")]
+        for name in head_names:
+            if name not in arrays:
+                raise fail(f"missing array '{name}' (head_layers is {layers})")
+        floats = {name: _float32(arrays, name, fail) for name in (*_FLOAT_ARRAYS, *head_names)}
+        _check_shapes(floats, layers, fail)
+        for name in ("feature_std", "target_std", "horizon_scale"):
+            if not (floats[name] > 0).all():
+                raise fail(f"'{name}' must be > 0 everywhere, got {floats[name].tolist()}")
+        try:
+            metadata = json.loads(str(arrays["metadata"]))
+        except json.JSONDecodeError as error:
+            raise fail(f"'metadata' is not JSON: {error}") from None
+        if not isinstance(metadata, dict):
+            raise fail(f"'metadata' must be a JSON object, got a {type(metadata).__name__}")
+        return cls(
+            window=window,
+            weight_ih=floats["weight_ih"],
+            weight_hh=floats["weight_hh"],
+            bias=floats["bias"],
+            head=tuple((floats[f"head_{i}_weight"], floats[f"head_{i}_bias"]) for i in range(layers)),
+            feature_mean=floats["feature_mean"],
+            feature_std=floats["feature_std"],
+            horizon_scale=float(floats["horizon_scale"]),
+            target_std=floats["target_std"],
+            metadata=metadata,
         )
-        hidden, features = weights.hidden, len(FEATURE_NAMES)
-        if weights.weight_ih.shape != (4 * hidden, features) or weights.bias.shape != (4 * hidden,):
-            raise ValueError(f"{path}: LSTM weights do not fit {features} features and hidden size {hidden}")
-        if weights.head[0][0].shape[1] != hidden + 1 or weights.head[-1][0].shape[0] != 4:
-            raise ValueError(f"{path}: head must map {hidden + 1} inputs to 4 outputs")
-        return weights
 
     def save(self, path: str | Path) -> None:
         """Write the weights as an ``.npz`` that :meth:`load` reads (no pickles)."""
@@ -317,7 +491,7 @@ class LstmWeights:
         for i, (weight, bias) in enumerate(self.head):
             arrays[f"head_{i}_weight"] = weight
             arrays[f"head_{i}_bias"] = bias
-        np.savez_compressed(Path(path), **arrays)
+        np.savez_compressed(Path(path), allow_pickle=False, **arrays)
 
 
 def lstm_forward(weights: LstmWeights, features: np.ndarray, valid: np.ndarray, horizon: np.ndarray) -> np.ndarray:
@@ -371,7 +545,8 @@ def lstm_forward(weights: LstmWeights, features: np.ndarray, valid: np.ndarray, 
         out = out @ weight.T + bias_i
         if i < len(weights.head) - 1:
             np.maximum(out, 0.0, out=out)
-    return (out * weights.target_std).astype(np.float64) * tau.astype(np.float64)[:, None]
+    result: np.ndarray = (out * weights.target_std).astype(np.float64) * tau.astype(np.float64)[:, None]
+    return result
 
 
 class WindowMotion(MotionModel):
@@ -484,7 +659,8 @@ class WindowMotion(MotionModel):
     def valid(self, state: MotionState) -> np.ndarray:
         """``(M, W)`` bool: which window entries hold observations (the last ``min(count, W)``)."""
         filled = np.minimum(state["count"], self.window)
-        return np.arange(self.window)[None, :] >= (self.window - filled)[:, None]
+        result: np.ndarray = np.arange(self.window)[None, :] >= (self.window - filled)[:, None]
+        return result
 
     def constant_velocity(self, state: MotionState) -> np.ndarray:
         """``(M, 4)`` constant-velocity forecasts from the last two observations (kept box if only one)."""
@@ -511,7 +687,8 @@ class LstmMotion(WindowMotion):
         weights: already loaded weights; if given, ``config.weights`` is not read.
 
     Raises:
-        FileNotFoundError, ValueError: from :meth:`LstmWeights.load`.
+        LstmWeightsError: from :meth:`LstmWeights.load` (:class:`LstmWeightsNotFoundError`
+            for a missing file), before any tracking.
     """
 
     def __init__(self, config: LstmMotionConfig | None = None, weights: LstmWeights | None = None) -> None:
@@ -520,6 +697,8 @@ class LstmMotion(WindowMotion):
         super().__init__(self.weights.window)
 
     def forecast(self, state: MotionState) -> np.ndarray:
+        """The box ``min(since, max_horizon_s)`` seconds after each track's newest observation (see the module doc)."""
+        state = MotionState({**state.arrays, "since": np.minimum(state["since"], self.config.max_horizon_s)})
         learned = state["count"] >= self.config.min_observations
         if learned.all():
             return self.forecast_learned(state)

@@ -27,7 +27,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer, WriterError
@@ -60,7 +60,7 @@ IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 STORAGES: Mapping[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 
 #: rosbag2 metadata version written (the oldest rosbags writes, for the widest compatibility).
-BAG_VERSION = 8
+BAG_VERSION: Final = 8
 
 _VISION_MSGS = "vision_msgs"
 _DETECTION_ARRAY = TYPE_NAMES["detection_array"]
@@ -157,7 +157,7 @@ class BagSource(FrameSource):
         except BaseException:
             self._reader.close()
             raise
-        self._first_item = first
+        self._first_item: tuple[float, np.ndarray, str, BagImageInfo] | None = first
         super().__init__(first[1])
 
     def _select(self, path: Path, topic: str | None) -> None:
@@ -179,9 +179,10 @@ class BagSource(FrameSource):
         self.length = sum(c.msgcount for c in connections)
 
     def _rate(self, config: SourceConfig) -> float:
-        duration_s = self._reader.duration / NS_PER_S
-        if self.length > 1 and duration_s > 0:
-            return (self.length - 1) / duration_s
+        duration_s = (self._reader.duration or 0) / NS_PER_S
+        count = self.length or 0
+        if count > 1 and duration_s > 0:
+            return (count - 1) / duration_s
         logger.warning("%s: cannot tell the image rate; assuming %g Hz", self.name, config.fallback_fps)
         return config.fallback_fps
 

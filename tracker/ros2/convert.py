@@ -238,7 +238,7 @@ def _read(msg: Any, class_ids: Mapping[str, int] | None) -> tuple[Detections, li
         scores.append(score)
         classes.append(parse_class_id(str(hypothesis.class_id), class_ids, f"{where}.results class_id"))
         ids.append(str(detection.id))
-    detections = Detections(np.array(boxes, dtype=np.float64).reshape(-1, 4), scores, classes)
+    detections = Detections(np.array(boxes, dtype=np.float64).reshape(-1, 4), np.array(scores), np.array(classes))
     return detections, ids
 
 
