@@ -59,12 +59,9 @@ import logging
 import multiprocessing
 import os
 import re
-import signal
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +70,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from tracker.app import report
+from tracker.app.parallel import ParallelError, in_processes, on_ray
 from tracker.app.sources import BAG_SUFFIXES, VIDEO_EXTENSIONS, SourceError, is_frame_folder, is_rosbag2
 from tracker.app.track import OUTPUT_FILES, Outcome, check_settings, track_source
 from tracker.config import ConfigError
@@ -108,12 +106,9 @@ RECORD_FIELDS = ("source", "name", "out", "status", "frames", "fps", "wall_s", "
 #: How many times Ray re-runs a task whose worker process or node died.
 RAY_TASK_RETRIES = 3
 
-_LOCAL_RAY = "local"
 _GLOB_CHARACTERS = frozenset("*?[")
 _LIST_PREFIX = "@"
 _PROGRESS_INTERVAL_S = 0.5
-_POLL_S = 0.25
-_RAY_BATCH = 64
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: Options of a single ``vtrack track`` that a fleet run refuses (attribute -> option).
 _SINGLE_ONLY = {
@@ -377,12 +372,9 @@ def run_job(job: Job, progress: Callable[[int], None] | None = None) -> dict[str
 _worker_queue: Any = None
 
 
-def _init_worker(progress_queue: Any, log_level: int) -> None:
-    """Set up a worker process: Ctrl-C is left to the parent, logging as in the parent."""
+def _init_worker(progress_queue: Any) -> None:
     global _worker_queue
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_queue = progress_queue
-    logging.basicConfig(level=log_level, format="%(levelname)s: %(name)s: %(message)s")
 
 
 class _Every:
@@ -439,75 +431,42 @@ def _run_serial(jobs: list[Job], done: _Done, progress: _Progress) -> None:
             raise KeyboardInterrupt
 
 
-def _drain(queue: Any, progress: _Progress) -> None:
-    while True:
-        try:
-            name, frames = queue.get_nowait()
-        except Exception:  # queue.Empty, or a queue broken by a worker that died
-            return
-        progress.frames(name, frames)
+def _lost(job: Job, error: BaseException) -> dict[str, Any]:
+    """The record of a job whose worker process or Ray task ended without a record."""
+    return _record(job, "failed", None, f"not finished: {type(error).__name__}: {' '.join(str(error).split())}", None)
 
 
 def _run_pool(jobs: list[Job], workers: int, done: _Done, progress: _Progress) -> None:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(queue, logging.getLogger().level)
-    )
+    queue = multiprocessing.get_context("spawn").Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                name, frames = queue.get_nowait()
+            except Exception:  # queue.Empty, or a queue broken by a worker that died
+                return
+            progress.frames(name, frames)
+
     try:
-        futures: dict[Future[dict[str, Any]], Job] = {pool.submit(_worker_job, job): job for job in jobs}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-            _drain(queue, progress)
-            for future in finished:
-                job = futures[future]
-                try:
-                    record = future.result()
-                except BrokenProcessPool as error:
-                    record = _record(job, "failed", None, f"not finished: a worker process died ({error})", None)
-                done(job, record)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.terminate()
-        raise
+        for job, result in in_processes(
+            _worker_job, jobs, workers, initializer=_init_worker, initargs=(queue,), poll=drain
+        ):
+            done(job, _lost(job, result) if isinstance(result, BaseException) else result)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         queue.close()
 
 
-def _run_ray(jobs: list[Job], args: argparse.Namespace, done: _Done, progress: _Progress) -> None:
-    import ray
-
-    address = None if args.ray == _LOCAL_RAY else args.ray
-    try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        raise FleetError(f"--ray {args.ray}: cannot start or reach Ray: {error}") from None
-    try:
-        task = ray.remote(run_job).options(
-            num_cpus=args.task_cpus or 1, num_gpus=args.task_gpus or 0, max_retries=RAY_TASK_RETRIES
-        )
-        refs = {task.remote(job): job for job in jobs}
-        pending = list(refs)
-        try:
-            while pending:
-                finished, pending = ray.wait(pending, num_returns=min(len(pending), _RAY_BATCH), timeout=_POLL_S)
-                for ref in finished:
-                    job = refs[ref]
-                    try:
-                        record = ray.get(ref)
-                    except ray.exceptions.RayError as error:
-                        message = " ".join(str(error).split())
-                        record = _record(job, "failed", None, f"Ray task failed: {message}", None)
-                    done(job, record)
-        except KeyboardInterrupt:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            raise
-    finally:
-        ray.shutdown()
+def _run_ray(jobs: list[Job], args: argparse.Namespace, done: _Done) -> None:
+    results = on_ray(
+        run_job,
+        jobs,
+        args.ray,
+        num_cpus=args.task_cpus or 1,
+        num_gpus=args.task_gpus or 0,
+        retries=RAY_TASK_RETRIES,
+    )
+    for job, result in results:
+        done(job, _lost(job, result) if isinstance(result, BaseException) else result)
 
 
 # The command ------------------------------------------------------------------------------------
@@ -660,7 +619,7 @@ def _run_fleet(args: argparse.Namespace) -> int:
     try:
         with logging_redirect_tqdm():
             if to_run and args.ray is not None:
-                _run_ray(to_run, args, finished, progress)
+                _run_ray(to_run, args, finished)
             elif to_run and workers > 1:
                 _run_pool(to_run, workers, finished, progress)
             elif to_run:
@@ -689,6 +648,6 @@ def run(args: argparse.Namespace) -> int:
     """
     try:
         return _run_fleet(args)
-    except (FleetError, ConfigError, SourceError, ValueError, OSError) as error:
+    except (FleetError, ParallelError, ConfigError, SourceError, ValueError, OSError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR

@@ -57,6 +57,7 @@ from detectors.runtime import RUNTIMES, ExportError
 from detectors.yolo import WeightsNotFoundError, YOLODetector, YOLODetectorConfig, resolve_weights
 from tracker.app import report
 from tracker.app.config import config_from_yaml, load_yaml
+from tracker.app.parallel import LOCAL_RAY
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter
 from tracker.app.sources import Frame, FrameSource, SourceConfig, SourceError, open_source
 from tracker.app.stages import Pipeline, Stage, StageTimes
@@ -100,8 +101,6 @@ _WINDOW = "vtrack"
 _QUIT_KEYS = (ord("q"), 27)  # q and Esc close the --show window
 
 _ALL_CLASSES = "all"
-#: Value of ``--ray`` given without an address: start a local Ray instance.
-_LOCAL_RAY = "local"
 _TRACKS_TOPIC_SUFFIX = "/tracks"
 _BAG_STORAGES = ("sqlite3", "mcap")
 
@@ -341,7 +340,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument(
         "--ray",
         nargs="?",
-        const=_LOCAL_RAY,
+        const=LOCAL_RAY,
         metavar="ADDRESS",
         help="run the jobs as Ray tasks (pip install 'vtrack[fleet]'): on the cluster at ADDRESS "
         "(e.g. auto, or ray://head:10001; DIR must then be on a filesystem every node shares), or on a "
