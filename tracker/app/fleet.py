@@ -70,7 +70,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from tracker.app import report
-from tracker.app.parallel import ParallelError, in_processes, on_ray
+from tracker.app.parallel import ParallelError, RayPool, WorkerPool
 from tracker.app.sources import BAG_SUFFIXES, VIDEO_EXTENSIONS, SourceError, is_frame_folder, is_rosbag2
 from tracker.app.track import OUTPUT_FILES, Outcome, check_settings, track_source
 from tracker.config import ConfigError
@@ -448,24 +448,25 @@ def _run_pool(jobs: list[Job], workers: int, done: _Done, progress: _Progress) -
             progress.frames(name, frames)
 
     try:
-        for job, result in in_processes(
-            _worker_job, jobs, workers, initializer=_init_worker, initargs=(queue,), poll=drain
-        ):
-            done(job, _lost(job, result) if isinstance(result, BaseException) else result)
+        with WorkerPool(workers, initializer=_init_worker, initargs=(queue,), poll=drain) as pool:
+            _collect(pool, _worker_job, jobs, done)
     finally:
         queue.close()
 
 
 def _run_ray(jobs: list[Job], args: argparse.Namespace, done: _Done) -> None:
-    results = on_ray(
-        run_job,
-        jobs,
-        args.ray,
-        num_cpus=args.task_cpus or 1,
-        num_gpus=args.task_gpus or 0,
-        retries=RAY_TASK_RETRIES,
-    )
-    for job, result in results:
+    options = {"num_cpus": args.task_cpus or 1, "num_gpus": args.task_gpus or 0, "retries": RAY_TASK_RETRIES}
+    with RayPool(args.ray, **options) as pool:
+        _collect(pool, run_job, jobs, done)
+
+
+def _collect(
+    pool: WorkerPool | RayPool, function: Callable[[Job], dict[str, Any]], jobs: list[Job], done: _Done
+) -> None:
+    """Run every job in ``pool``; record each result as its job ends."""
+    for job in jobs:
+        pool.submit(function, job)
+    for job, result in pool.results():
         done(job, _lost(job, result) if isinstance(result, BaseException) else result)
 
 
