@@ -797,7 +797,8 @@ def _run_pairs(
             elif isinstance(argument, EvalJob):
                 manifest["evaluations"][argument.backend] = result
                 _save_manifest(options.out, manifest)
-    return computed
+    order = {(job.backend, job.seq.name): index for index, (job, _) in enumerate(planned)}
+    return sorted(computed, key=order.__getitem__)
 
 
 def _failures(options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]) -> list[PairFailure]:
