@@ -1,7 +1,9 @@
 """Many sources in one ``vtrack track`` command: one job per source, run serially, in worker processes or on Ray.
 
-A run is a *fleet* run (:func:`is_fleet`) when ``vtrack track`` gets several SOURCEs, a
-folder of videos, a glob or ``@LIST``, or any of ``--workers``, ``--ray`` and ``--resume``.
+This module is the ``vtrack track`` command (:func:`add_arguments`, :func:`run`): one
+source runs as :func:`tracker.app.track.run` into ``--out``; a *fleet* run
+(:func:`is_fleet`) is one where ``vtrack track`` gets several SOURCEs, a folder of
+videos, a glob or ``@LIST``, or any of ``--workers``, ``--ray`` and ``--resume``.
 :func:`expand_sources` turns the SOURCE arguments into one source per job:
 
 - a **folder of videos** (a folder that is neither a frame folder nor a rosbag2) gives
@@ -69,7 +71,7 @@ from typing import Any
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from tracker.app import report
+from tracker.app import report, track
 from tracker.app.parallel import ParallelError, RayPool, WorkerPool
 from tracker.app.sources import BAG_SUFFIXES, VIDEO_EXTENSIONS, SourceError, is_frame_folder, is_rosbag2
 from tracker.app.track import OUTPUT_FILES, Outcome, check_settings, track_source
@@ -82,6 +84,7 @@ __all__ = [
     "SUMMARY_CSV",
     "FleetError",
     "Job",
+    "add_arguments",
     "completed_record",
     "expand_sources",
     "is_fleet",
@@ -639,14 +642,21 @@ def _run_fleet(args: argparse.Namespace) -> int:
     return status
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``vtrack track`` to ``parser`` (:func:`tracker.app.track.add_arguments`)."""
+    track.add_arguments(parser)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``vtrack track`` over many sources (see the module doc); returns the exit status.
+    """Run ``vtrack track``: one source into ``--out`` (:func:`tracker.app.track.run`), or many (see the module doc).
 
     Returns:
-        0 when every source is done or skipped; 1 when a source failed (the manifest
-        says which and why); 2 on bad options, with one error line and nothing run;
-        130 after Ctrl-C.
+        For one source, :func:`tracker.app.track.run`'s status. For many: 0 when every
+        source is done or skipped; 1 when a source failed (the manifest says which and
+        why); 2 on bad options, with one error line and nothing run; 130 after Ctrl-C.
     """
+    if not is_fleet(args):
+        return track.run(args)
     try:
         return _run_fleet(args)
     except (FleetError, ParallelError, ConfigError, SourceError, ValueError, OSError) as error:

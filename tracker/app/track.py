@@ -973,22 +973,16 @@ def track_source(args: argparse.Namespace, progress: Callable[[int], None] | Non
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``vtrack track`` with parsed ``args`` (see :func:`add_arguments`).
-
-    One SOURCE given as a path or camera index (without ``--workers``, ``--ray`` or
-    ``--resume``) is tracked here into ``--out``; anything else is a fleet of sources,
-    run by :func:`tracker.app.fleet.run`.
+    """Run ``vtrack track`` on one source with parsed ``args`` (see :func:`add_arguments`; ``args.source``
+    holds one SOURCE), writing into ``--out``. The command itself runs :func:`tracker.app.fleet.run`,
+    which calls this for one source and runs many sources as a fleet.
 
     Returns:
         The exit status: 0 on success (also when ``--show``'s window is closed with q
-        or Esc), 2 on bad input (one error line on stderr), 130 when interrupted with
-        Ctrl-C; for a fleet see :func:`tracker.app.fleet.run`.
+        or Esc), 2 on bad input (one error line on stderr), 130 when interrupted with Ctrl-C.
     """
-    from tracker.app import fleet
-
-    if fleet.is_fleet(args):
-        return fleet.run(args)
-    outcome = track_source(argparse.Namespace(**{**vars(args), "source": args.source[0]}))
+    (source,) = args.source
+    outcome = track_source(argparse.Namespace(**{**vars(args), "source": source}))
     if outcome.error is not None:
         report.error(_COMMAND, outcome.error)
     if outcome.lines:
