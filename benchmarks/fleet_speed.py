@@ -37,23 +37,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["load_average", "main", "uptime_line"]
 
 _VTRACK = "import sys; from tracker.app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def _load() -> str:
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages from ``/proc/loadavg`` ("unknown" elsewhere)."""
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "unknown"
 
 
-def _uptime() -> str:
+def uptime_line() -> str:
+    """What ``uptime`` prints (the load averages alone where it cannot run)."""
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return f"load average {_load()}"
+        return f"load average {load_average()}"
 
 
 def _track(clips: list[Path], out: Path, options: list[str]) -> float:
@@ -69,7 +71,7 @@ def _track(clips: list[Path], out: Path, options: list[str]) -> float:
 
 def _measure(workers: int, clips: list[Path], options: list[str], scratch: Path) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(dir=scratch)) / "run"
-    before = _load()
+    before = load_average()
     seconds = _track(clips, out, [*options, "--workers", str(workers)])
     records = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     done = [record for record in records if record["status"] == "done"]
@@ -84,7 +86,7 @@ def _measure(workers: int, clips: list[Path], options: list[str], scratch: Path)
         "frames_per_s": round(frames / seconds, 2),
         "job_fps": {record["name"]: record["fps"] for record in done},
         "load_average_before": before,
-        "load_average_after": _load(),
+        "load_average_after": load_average(),
     }
 
 
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(part) for part in args.workers.split(",")]
     options = ["--weights", args.weights, *shlex.split(args.extra)]
     args.out.mkdir(parents=True, exist_ok=True)
-    uptime_before = _uptime()
+    uptime_before = uptime_line()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.rounds):
             for workers in counts if index % 2 == 0 else counts[::-1]:
                 runs.append(_measure(workers, args.clips, options, scratch))
-    uptime_after = _uptime()
+    uptime_after = uptime_line()
     medians = {
         workers: statistics.median(run["videos_per_hour"] for run in runs if run["workers"] == workers)
         for workers in counts
