@@ -65,6 +65,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -346,8 +347,8 @@ def _execute(job: Job, progress: Callable[[int], None] | None) -> tuple[dict[str
     if outcome.status == 0:
         return _record(job, "done", outcome.record, None, host), False
     interrupted = outcome.status == report.EXIT_INTERRUPTED
-    error = outcome.error or ("interrupted (Ctrl-C)" if interrupted else "failed")
-    return _record(job, "failed", outcome.record, " ".join(error.split()), host), interrupted
+    message = outcome.error or ("interrupted (Ctrl-C)" if interrupted else "failed")
+    return _record(job, "failed", outcome.record, " ".join(message.split()), host), interrupted
 
 
 def _ignore(frames: int) -> None:
@@ -428,7 +429,7 @@ _Done = Callable[[Job, dict[str, Any]], None]
 
 def _run_serial(jobs: list[Job], done: _Done, progress: _Progress) -> None:
     for job in jobs:
-        record, interrupted = _execute(job, _Every(lambda frames, name=job.name: progress.frames(name, frames)))
+        record, interrupted = _execute(job, _Every(partial(progress.frames, job.name)))
         done(job, record)
         if interrupted:
             raise KeyboardInterrupt
