@@ -183,14 +183,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = (
         "Ctrl-C stops a run and keeps what was written so far (exit status 130).\n"
-        "Bad input prints one error line and exits with status 2; inputs are checked before DIR is created.\n\n"
+        "Bad input prints one error line and exits with status 2; inputs are checked before DIR is created.\n"
+        "With many sources, one that fails is recorded in DIR/manifest.jsonl and the others go on (status 1).\n\n"
         "examples:\n"
         "  vtrack track ../shared/data/videos/test_small2.mp4 --out runs/small2\n"
         "  vtrack track ../shared/data/videos/kitti_raw_2011_09_26 --fps 10 --out runs/kitti --imgsz 1280\n"
         "  vtrack track 0 --out runs/camera --classes car,truck --no-video --show\n"
         "  vtrack track ../shared/data/MOT17/train/MOT17-04-FRCNN --out runs/mot04 \\\n"
         "      --detections ../shared/data/MOT17/train/MOT17-04-FRCNN/det/det.txt\n"
-        "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks"
+        "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks\n"
+        "  vtrack track ../shared/data/videos/ --out runs/fleet --workers 2      # every video in the folder\n"
+        "  vtrack track @clips.txt --out /mnt/shared/fleet --no-video --ray auto  # on a Ray cluster"
     )
     parser.add_argument(
         "source",
@@ -344,7 +347,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="run the jobs as Ray tasks (pip install 'vtrack[fleet]'): on the cluster at ADDRESS "
         "(e.g. auto, or ray://head:10001; DIR must then be on a filesystem every node shares), or on a "
-        "local Ray instance without ADDRESS",
+        "local Ray instance without ADDRESS; give it after the SOURCEs, or as --ray=ADDRESS",
     )
     many.add_argument(
         "--task-cpus",
