@@ -602,21 +602,27 @@ class PairJob:
     cache_dir: Path | None = None
 
 
-#: The detections last loaded in this process: ``(identity, (detections, detect seconds))``. Pairs are
-#: handed out sequence by sequence, so the backends of one sequence read its detections once.
-_last_loaded: list[tuple[tuple[Any, ...], tuple[FileDetections, float | None]]] = []
+#: Detections loaded in this process: identity -> (detections, detect seconds). A serial run keeps the
+#: last sequence's (its pairs come sequence by sequence); a worker process keeps every sequence it read,
+#: since it gets the pairs backend by backend (see :func:`_run_pairs`).
+_loaded: dict[tuple[Any, ...], tuple[FileDetections, float | None]] = {}
+#: How many sequences' detections :data:`_loaded` keeps (None: all); worker processes lift it.
+_loaded_limit: list[int | None] = [1]
 
 
 def _pair_detections(job: PairJob) -> tuple[FileDetections, float | None]:
     bench, seq = job.bench, job.seq
     identity = (job.source_key, bench.detection_format, bench.class_id, bench.eval_class, seq.name, seq.frames)
-    if _last_loaded and _last_loaded[0][0] == identity:
-        return _last_loaded[0][1]
+    if identity in _loaded:
+        return _loaded[identity]
     if job.cache_dir is not None:
         loaded: tuple[FileDetections, float | None] = DetectorCache(bench, job.cache_dir).load(seq)
     else:
         loaded = (_load_file_detections(bench, seq), None)
-    _last_loaded[:] = [(identity, loaded)]
+    limit = _loaded_limit[0]
+    if limit is not None and len(_loaded) >= limit:
+        _loaded.clear()
+    _loaded[identity] = loaded
     return loaded
 
 
@@ -673,10 +679,13 @@ _worker_ready: list[bool] = []
 
 
 def _setup_worker() -> None:
-    """Once per worker process or Ray worker: peers registered, BLAS/OpenMP pools held to one thread."""
+    """Once per worker process or Ray worker: peers registered, BLAS/OpenMP pools held to one thread, and
+    every sequence's detections kept once read."""
     if not _worker_ready:
         register_peers()
         threadpool_limits(limits=1)
+        _loaded.clear()
+        _loaded_limit[0] = None
         _worker_ready.append(True)
 
 
@@ -775,8 +784,8 @@ def _run_pairs(
                 record(job, run_pair_job(job, instance))
             return computed
         left = dict.fromkeys(options.trackers, 0)
-        for job, _ in planned:
-            pool.submit(_pair_in_worker, job)
+        for job, _ in sorted(planned, key=lambda item: options.trackers.index(item[0].backend)):
+            pool.submit(_pair_in_worker, job)  # backend by backend: each one's scoring overlaps the next one's pairs
             left[job.backend] += 1
 
         def score(backend: str) -> None:
