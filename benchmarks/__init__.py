@@ -3,8 +3,10 @@
 Modules:
 
 - :mod:`benchmarks.config`: :class:`~benchmarks.config.BenchmarkConfig`, one YAML file
-  per benchmark in ``configs/`` (``bench_kitti.yaml``, ``bench_mot17.yaml``,
+  per benchmark in ``configs/`` (``bench_kitti.yaml``, ``bench_kitti_pointrcnn.yaml``,
+  ``bench_mot17.yaml``, ``bench_mot17_dpm.yaml``, ``bench_mot17_sdp.yaml``,
   ``bench_mot17_yolox.yaml``, ``bench_mot17_mini_yolo.yaml``, ``bench_bdd100k_example.yaml``);
+- :mod:`benchmarks.suite`: suites of benchmarks (``configs/suite.yaml``) for ``vtrack tune``;
 - :mod:`benchmarks.datasets`: KITTI tracking and MOTChallenge layouts, frame ranges
   (the MOT17 validation half), and the cut ground truth TrackEval reads;
 - :mod:`benchmarks.bdd100k`: the BDD100K MOT layout (Scalabel JSON), its results and
@@ -19,6 +21,9 @@ Modules:
   ``boxmot-ocsort``, ``boxmot-botsort``);
 - :mod:`benchmarks.motion`: training and evaluation of the LSTM motion model
   (``vtrack train-motion``);
+- :mod:`benchmarks.tune` and :mod:`benchmarks.jobs`: ``vtrack tune``, grid search on one
+  benchmark or a suite, one (backend, sequence) run per job in a process pool, the peers'
+  scores cached on disk;
 - :mod:`benchmarks.cli`: the command line (``vtrack bench``, ``python -m benchmarks.cli``).
 
 Example::

@@ -2,8 +2,10 @@
 
 A benchmark names a dataset on disk (its layout, its sequences and their frame
 range), where the detections fed to the trackers come from (a detection file per
-sequence, or a detector run over the sequence's frames), which class TrackEval
-scores, and optional per-backend tracker settings. Relative paths in the YAML
+sequence, or a detector run over the sequence's frames) and which class TrackEval
+scores. It holds no tracker settings: every backend runs with its own defaults, so a
+table's ``vtrack`` row is the shipped default; other settings are variants
+(``vtrack bench --trackers NAME@FILE.yaml``, e.g. ``configs/tuned/``). Relative paths in the YAML
 file are resolved against the folder of the YAML file itself, so a benchmark
 gives the same result whatever the working directory.
 
@@ -60,7 +62,7 @@ class DetectorSpec:
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
-    """One benchmark: dataset, detections, evaluated class and tracker settings.
+    """One benchmark: dataset, detections and evaluated class.
 
     Attributes:
         name: short name used in tables and file names.
@@ -104,7 +106,6 @@ class BenchmarkConfig:
             ``calib`` it gives each frame's camera motion (rotation only) to the
             backends that accept ``camera_motion``. Empty: none.
         calib: KITTI calibration file template (its ``P2`` row gives the intrinsics).
-        trackers: per-backend config overrides, backend name -> mapping.
         source: the YAML file this came from.
     """
 
@@ -128,7 +129,6 @@ class BenchmarkConfig:
     trackeval_benchmark: str = "MOT17"
     ego_poses: str = ""
     calib: str = ""
-    trackers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
@@ -162,15 +162,11 @@ class BenchmarkConfig:
                 self.detector is not None or self.frame_range != "images",
                 "frame_range 'images' needs detector-driven mode (it reads the image folders)",
             ),
-            (isinstance(self.trackers, Mapping), "trackers must map backend names to settings"),
             (bool(self.ego_poses) == bool(self.calib), "set both ego_poses and calib, or neither"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-        for backend, settings in self.trackers.items():
-            if not isinstance(settings, Mapping):
-                raise ValueError(f"trackers.{backend} must be a mapping of settings, got {settings!r}")
 
     def _bdd100k_checks(self) -> list[tuple[bool, str]]:
         bdd = self.format == "bdd100k"
@@ -197,10 +193,6 @@ class BenchmarkConfig:
     def path(self, template: str, seq: str) -> Path:
         """The file of sequence ``seq`` for a path ``template`` relative to ``root``."""
         return self.root_path / template.format(seq=seq)
-
-    def tracker_settings(self, backend: str) -> dict[str, Any]:
-        """This benchmark's config overrides for ``backend`` (empty when none)."""
-        return dict(self.trackers.get(backend, {}))
 
 
 def load_benchmark(path: str | Path) -> BenchmarkConfig:

@@ -23,7 +23,10 @@ Reported figures (all from TrackEval, unchanged apart from the scale):
   Stiefelhagen 2008; IDF1: Ristani et al. 2016).
 
 "Combined" figures are TrackEval's ``COMBINED_SEQ`` (counts summed over sequences,
-not an average of per-sequence scores).
+not an average of per-sequence scores). :func:`evaluate_hota` keeps each sequence's
+HOTA counts instead, and :func:`combine_hota` combines any subset of sequences with
+TrackEval's own ``combine_sequences``, as ``COMBINED_SEQ`` of those sequences would be
+(``vtrack tune`` scores each sequence once and combines folds and benchmarks from them).
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import trackeval
@@ -41,9 +46,25 @@ from benchmarks.config import BenchmarkConfig
 from benchmarks.datasets import EVAL_SPLIT
 from tracker.formats import BDD100K_CLASSES
 
-__all__ = ["COMBINED", "METRICS", "EvaluationError", "evaluate", "trackeval_results"]
+__all__ = [
+    "COMBINED",
+    "HOTA_FIELDS",
+    "METRICS",
+    "EvaluationError",
+    "HotaRaw",
+    "combine_hota",
+    "evaluate",
+    "evaluate_hota",
+    "trackeval_results",
+]
 
 logger = logging.getLogger(__name__)
+
+#: One sequence's TrackEval HOTA fields (name -> 19 per-threshold values), JSON-ready.
+HotaRaw = dict[str, Any]
+#: The HOTA fields TrackEval combines sequences from: counts (summed) and association and
+#: localisation accuracies (averaged, weighted by the true positives).
+HOTA_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP", "AssA", "AssRe", "AssPr", "LocA")
 
 #: Metric names, in table order.
 METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")
@@ -96,8 +117,8 @@ def _figures(result: dict) -> dict[str, float]:
 
 
 def trackeval_results(
-    bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str
-) -> dict[str, dict[str, dict]]:
+    bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str, metrics: list[Any] | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
     """TrackEval's own results of one tracker, per sequence and combined, for the benchmark's class.
 
     Args:
@@ -106,6 +127,7 @@ def trackeval_results(
         trackers_folder: holds ``<tracker>/data/<seq>.txt`` (BDD100K ``<seq>.json``) for
             every sequence (KITTI tracking format for KITTI, MOTChallenge format for MOT).
         tracker: the tracker's folder name.
+        metrics: TrackEval metric objects (default: HOTA, CLEAR and Identity).
 
     Returns:
         ``{sequence or COMBINED: {"HOTA": ..., "CLEAR": ..., "Identity": ...}}``: each
@@ -130,8 +152,9 @@ def trackeval_results(
             "PLOT_CURVES": False,
         }
     )
-    metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR({"PRINT_CONFIG": False})]
-    metrics.append(trackeval.metrics.Identity({"PRINT_CONFIG": False}))
+    if metrics is None:
+        metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR({"PRINT_CONFIG": False})]
+        metrics.append(trackeval.metrics.Identity({"PRINT_CONFIG": False}))
     captured = io.StringIO()
     try:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
@@ -177,3 +200,36 @@ def evaluate(
     """
     results = trackeval_results(bench, gt_folder, trackers_folder, tracker)
     return {seq: _figures(result) for seq, result in results.items()}
+
+
+def evaluate_hota(bench: BenchmarkConfig, gt_folder: Path, trackers_folder: Path, tracker: str) -> dict[str, HotaRaw]:
+    """TrackEval's HOTA counts of each sequence of ``gt_folder`` (no combined entry), to combine later.
+
+    Arguments and errors as :func:`evaluate`. Each value maps the fields TrackEval's
+    ``HOTA.combine_sequences`` reads (:data:`HOTA_FIELDS`) to plain lists of their 19
+    per-threshold values, so it can be stored as JSON; :func:`combine_hota` scores any set of
+    them together exactly as TrackEval scores those sequences at once.
+    """
+    per_sequence = trackeval_results(bench, gt_folder, trackers_folder, tracker, [trackeval.metrics.HOTA()])
+    return {
+        seq: {field: np.asarray(result["HOTA"][field]).tolist() for field in HOTA_FIELDS}
+        for seq, result in per_sequence.items()
+        if seq != COMBINED
+    }
+
+
+def combine_hota(sequences: Iterable[HotaRaw]) -> dict[str, float]:
+    """``HOTA``, ``DetA``, ``AssA`` (percent) of sequences scored together, from :func:`evaluate_hota`'s values.
+
+    Uses TrackEval's own combination (``trackeval.metrics.HOTA.combine_sequences``: counts
+    summed, association accuracy weighted by true positives), so the figures equal
+    TrackEval's ``COMBINED_SEQ`` for those sequences.
+
+    Raises:
+        ValueError: no sequences.
+    """
+    raw = {str(i): {k: np.asarray(v, dtype=np.float64) for k, v in seq.items()} for i, seq in enumerate(sequences)}
+    if not raw:
+        raise ValueError("combine_hota needs at least one sequence")
+    combined = trackeval.metrics.HOTA().combine_sequences(raw)
+    return {name: float(np.mean(combined[name]) * _PERCENT) for name in ("HOTA", "DetA", "AssA")}

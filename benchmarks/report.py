@@ -23,7 +23,7 @@ import csv
 import math
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,6 +37,8 @@ __all__ = [
     "library_versions",
     "markdown_table",
     "report",
+    "results_tables",
+    "tuned_on",
     "write_chart",
     "write_csv",
 ]
@@ -63,6 +65,8 @@ TIMERS_TEXT = (
     "step fps: frames / seconds of the whole update() call, those conversions included (the same timer as "
     "update fps for vtrack's backends)."
 )
+#: Folder of the variant files that hold settings tuned on one benchmark (see :func:`tuned_on`).
+TUNED_FOLDER = "tuned"
 #: Decimals shown for metrics (TrackEval's own tables show 3).
 METRIC_DECIMALS = 3
 #: Chart size in inches and resolution in dots per inch.
@@ -163,6 +167,41 @@ def markdown_table(rows: Sequence[tuple[str, dict[str, float] | None, RunStats |
                 cells.append(_cell(stats.e2e_fps, 2))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def tuned_on(variant: Path | None) -> str | None:
+    """The benchmark a variant's settings were tuned on, or None for an untuned one.
+
+    Settings tuned on a benchmark live in a folder named :data:`TUNED_FOLDER`, one file per
+    benchmark named after it (``configs/tuned/mot17-frcnn.yaml``: tuned on ``mot17-frcnn``).
+    """
+    return variant.stem if variant is not None and variant.parent.name == TUNED_FOLDER else None
+
+
+def results_tables(
+    rows: Sequence[tuple[str, dict[str, float], RunStats]], variants: Mapping[str, Path], benchmark: str
+) -> str:
+    """:func:`markdown_table` of the backends as they ship (and untuned variants), then one of the tuned variants.
+
+    A variant whose file :func:`tuned_on` names a benchmark goes to the second table, below
+    the first, labelled "tuned on this benchmark" (its score there is in-sample) or "tuned
+    on NAME"; without such rows the result is the first table alone.
+    """
+    tuned = {label: tuned_on(variants.get(label)) for label, _, _ in rows}
+    shipped = [row for row in rows if tuned[row[0]] is None]
+    text = markdown_table(shipped) if shipped else ""
+    others = [
+        (f"{label} ({'tuned on this benchmark' if tuned[label] == benchmark else f'tuned on {tuned[label]}'})", m, s)
+        for label, m, s in rows
+        if tuned[label] is not None
+    ]
+    if not others:
+        return text
+    note = (
+        "Settings tuned on a benchmark (`configs/tuned/`), not the default; on the benchmark they were tuned "
+        "on, their score is in-sample:"
+    )
+    return f"{text}\n\n{note}\n\n{markdown_table(others)}".lstrip("\n")
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:

@@ -3,7 +3,8 @@
 For every (backend, sequence) pair:
 
 1. a fresh tracker is created with ``tracker.create(backend, settings)``, where the
-   settings are the benchmark's overrides for that backend plus, for backends whose
+   settings are none (the backend's defaults) or, for a variant ``NAME@FILE.yaml``, the
+   overrides in ``FILE.yaml``, plus, for backends whose
    config has a ``frame_rate`` field (the peer libraries), the sequence's frame rate;
 2. each frame ``f`` of the sequence's range gets its detections (from the sequence's
    detection file, or from the detector-driven cache) and is passed to
@@ -100,12 +101,12 @@ from benchmarks.datasets import (
 from benchmarks.evaluate import COMBINED, METRICS, evaluate
 from benchmarks.peers import register_peers
 from benchmarks.peers.adapters import LibraryTimed
-from benchmarks.report import TIMERS_TEXT, RunStats, library_versions, markdown_table, report, write_chart, write_csv
+from benchmarks.report import TIMERS_TEXT, RunStats, library_versions, report, results_tables, write_chart, write_csv
 from detectors.files import FileDetections
 from tracker.app.config import load_yaml
 from tracker.app.parallel import RayPool, WorkerPool
 from tracker.app.writers import format_mot_row, mot_rows
-from tracker.config import from_mapping, merge, to_dict
+from tracker.config import from_mapping, to_dict
 from tracker.registry import config_class
 from tracker.types import Detections, Tracks
 
@@ -222,8 +223,8 @@ class BenchOptions:
     Attributes:
         trackers: backend names (``tracker.available()`` after :func:`register_peers`), or
             variants ``NAME@LABEL`` whose overrides are in ``variants``.
-        variants: variant label (``NAME@LABEL``) -> YAML file of config overrides applied
-            on top of the benchmark's settings for ``NAME`` (ablations, tuned settings).
+        variants: variant label (``NAME@LABEL``) -> YAML file of config overrides of
+            ``NAME``'s defaults (ablations; settings tuned on a benchmark, ``configs/tuned/``).
         out: output folder.
         resume: reuse the (backend, sequence) pairs already done in ``out``.
         exist_ok: write into a non-empty ``out``, recomputing every pair.
@@ -405,13 +406,12 @@ def _make_tracker(
 ) -> tuple[tracker.Tracker, dict[str, Any]]:
     """A fresh tracker for ``seq`` and its full settings (config, library and version)."""
     backend = label.partition(VARIANT_SEPARATOR)[0]
-    settings = bench.tracker_settings(backend)
-    if label in variants:
-        settings = merge(settings, load_yaml(variants[label]))
+    settings = load_yaml(variants[label]) if label in variants else {}
     if "frame_rate" in {f.name for f in dataclasses.fields(config_class(backend))}:
         settings.setdefault("frame_rate", seq.frame_rate)
     instance = tracker.create(backend, settings)
-    config = from_mapping(config_class(backend), settings, source=f"{bench.source}: trackers.{label}")
+    source = str(variants[label]) if label in variants else f"{bench.source}: {label}"
+    config = from_mapping(config_class(backend), settings, source=source)
     record: dict[str, Any] = {"config": to_dict(config), "library": "vtrack", "version": _VTRACK_VERSION}
     record.update(getattr(instance, "settings", {}))
     return instance, record
@@ -509,7 +509,7 @@ def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 def _bench_identity(bench: BenchmarkConfig) -> dict[str, Any]:
     identity = to_dict(bench)
-    for key in ("source", "trackers", "sequences"):
+    for key in ("source", "sequences"):
         identity.pop(key)
     return identity
 
@@ -566,7 +566,7 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
     rows = _table_rows(options, sequences, combined, stats, failures)
     failed = "".join(f"failed: {f.backend} on {f.sequence}: {f.describe()}\n" for f in failures)
     report(
-        f"vtrack bench: {bench.name}\n\n{markdown_table(rows)}\n\n{failed}"
+        f"vtrack bench: {bench.name}\n\n{results_tables(rows, options.variants, bench.name)}\n\n{failed}"
         "update fps: the tracking library's own update call; step fps: the whole update(), adapters included.\n"
         f"Full report (command, versions, what each timer covers, settings, failures): {files['summary']}"
     )
@@ -978,7 +978,7 @@ def _write_report(
         "",
         f"Speed: {TIMERS_TEXT}",
         "",
-        markdown_table(rows),
+        results_tables(rows, options.variants, bench.name),
         "",
         *failure_lines,
         "Settings (first sequence; frame_rate follows each sequence):",

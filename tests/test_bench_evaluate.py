@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.config import load_benchmark
 from benchmarks.datasets import Sequence, load_sequences, write_eval_gt, write_eval_tracker
-from benchmarks.evaluate import COMBINED, EvaluationError, evaluate
+from benchmarks.evaluate import COMBINED, EvaluationError, combine_hota, evaluate, evaluate_hota
 
 pytestmark = pytest.mark.needs_bench
 
@@ -93,3 +93,28 @@ def test_trackeval_rejection_is_reported_with_its_message(tmp_path: Path) -> Non
     results.write_text("5,1,10,10,20,20,1,-1,-1,-1\n5,1,50,50,20,20,1,-1,-1,-1\n")
     with pytest.raises(EvaluationError, match="same ID more than once"):
         _score("bench_mot17.yaml", sequences, {seq.name: results}, tmp_path)
+
+
+def test_per_sequence_hota_counts_combine_like_trackeval(tmp_path: Path) -> None:
+    bench = load_benchmark(CONFIGS / "bench_kitti.yaml")
+    sequences = load_sequences(bench)
+    gt = write_eval_gt(bench, sequences, tmp_path / "gt")
+    for seq in sequences:
+        write_eval_tracker(
+            bench, seq, CIWT / f"{seq.name}.txt", tmp_path / "trackers" / "t" / "data" / f"{seq.name}.txt"
+        )
+    counts = evaluate_hota(bench, gt, tmp_path / "trackers", "t")
+    assert set(counts) == {s.name for s in sequences}
+    # All ten combined: TrackEval's published CIWT figure (as in the test above).
+    assert round(combine_hota(counts.values())["HOTA"], 3) == 65.772
+    # A subset combined equals TrackEval scoring that subset at once, and a sequence scored alone
+    # (its own ground-truth folder, as vtrack tune's runs do) gives the same counts.
+    subset = [s for s in sequences if s.name in ("0000", "0003")]
+    at_once = _score("bench_kitti.yaml", subset, {s.name: CIWT / f"{s.name}.txt" for s in subset}, tmp_path / "two")
+    combined = combine_hota([counts["0000"], counts["0003"]])
+    for metric in ("HOTA", "DetA", "AssA"):
+        assert combined[metric] == pytest.approx(at_once[COMBINED][metric], abs=1e-9)
+    alone = _score("bench_kitti.yaml", subset[1:], {"0003": CIWT / "0003.txt"}, tmp_path / "one")
+    assert combine_hota([counts["0003"]])["HOTA"] == pytest.approx(alone["0003"]["HOTA"], abs=1e-9)
+    with pytest.raises(ValueError, match="at least one sequence"):
+        combine_hota([])

@@ -21,6 +21,7 @@ from benchmarks.peers import PEERS
 from benchmarks.peers.adapters import LibraryTimed
 from benchmarks.runner import BenchOptions, OutputExistsError, _load_file_detections, _run_pair, run_benchmark
 from tracker.base import BaseTracker
+from tracker.config import ConfigError
 from tracker.types import Detections, Tracks
 
 pytestmark = pytest.mark.needs_bench
@@ -122,14 +123,24 @@ def test_resume_skips_done_pairs_and_refuses_a_non_empty_out(kitti_run: tuple[Pa
     assert partial.combined["sort"]["HOTA"] == pytest.approx(first.combined["sort"]["HOTA"])
 
 
-def test_changed_tracker_settings_are_recomputed_on_resume(kitti_run: tuple[Path, object], tmp_path: Path) -> None:
-    out, first = kitti_run
-    copy = tmp_path / "kitti"
-    shutil.copytree(out, copy)
-    bench = replace(load_benchmark(CONFIGS / "bench_kitti.yaml"), trackers={"sort": {"min_hits": 1}})
-    changed = run_benchmark(bench, _options(copy, resume=True))
-    assert changed.computed == [("sort", "0000"), ("sort", "0003")]
-    assert changed.combined["sort"] != first.combined["sort"]
+def test_changed_tracker_settings_are_recomputed_on_resume(tmp_path: Path) -> None:
+    bench = load_benchmark(CONFIGS / "bench_kitti.yaml")
+    overrides = tmp_path / "v.yaml"
+    overrides.write_text("min_hits: 3\n")
+    options = _options(tmp_path / "out", trackers=("sort@v",), variants={"sort@v": overrides}, sequences=("0003",))
+    first = run_benchmark(bench, options)
+    overrides.write_text("min_hits: 1\n")
+    changed = run_benchmark(bench, replace(options, resume=True))
+    assert first.computed == changed.computed == [("sort@v", "0003")]
+    assert changed.combined["sort@v"] != first.combined["sort@v"]
+    assert run_benchmark(bench, replace(options, resume=True)).computed == []
+
+
+def test_benchmark_yaml_holds_no_tracker_settings(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text((CONFIGS / "bench_kitti.yaml").read_text() + "trackers: {vtrack: {min_hits: 2}}\n")
+    with pytest.raises(ConfigError, match="unknown key 'trackers'"):
+        load_benchmark(path)
 
 
 def test_empty_detection_file_runs_and_scores_zero(tmp_path: Path) -> None:

@@ -67,3 +67,5 @@ def test_help_describes_the_grid_format(capsys: pytest.CaptureFixture[str]) -> N
     text = capsys.readouterr().out
     assert "Grid file (YAML):" in text and "backend: vtrack" in text and "dotted keys reach nested configs" in text
     assert "coupled overrides" in text and "best.yaml" in text
+    assert "--suite" in text and "--workers" in text and "Suite file (YAML" in text
+    assert "worst margin over the benchmarks" in text and "leave-one-benchmark-out" in text

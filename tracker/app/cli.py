@@ -46,7 +46,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("bench", "benchmarks.cli", "score tracker backends on KITTI / MOT17 sequences with TrackEval"),
     Subcommand("train-motion", "benchmarks.motion.train", "train the LSTM motion model on ground-truth trajectories"),
-    Subcommand("tune", "benchmarks.tune", "grid-search a backend's settings with leave-sequences-out cross-validation"),
+    Subcommand(
+        "tune",
+        "benchmarks.tune",
+        "grid-search a backend's settings on one benchmark or a suite (worst margin over the best peer), "
+        "cross-validated",
+    ),
 )
 
 
