@@ -30,7 +30,9 @@ folder's name, made unique with ``-2``, ``-3``... in the order of the sources
 ends, and is rewritten in the order of the sources at the end; ``DIR/summary.csv`` holds
 the same records. ``status`` is ``done``, ``failed`` (with ``error``, the job's one-line
 error) or ``skipped`` (``--resume`` found the source's outputs complete:
-:func:`completed_record`).
+:func:`completed_record`). The closing summary on stdout counts them and gives the
+throughput: sources done times 3600 over the wall time from starting the jobs (worker
+processes or the Ray instance included) to the end of the last one, in videos/hour.
 
 **Threads.** With ``N`` worker processes on ``C`` cores each job's inference runtime
 gets ``max(1, C // N)`` threads (``--threads`` overrides it) and OpenCV one; a Ray task
