@@ -63,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``vtrack bench`` to ``parser``; the backends listed come from the registry and PEERS."""
     import tracker
     from benchmarks.peers import PEERS
+    from tracker.app.parallel import LOCAL_RAY
 
     own = [name for name in tracker.available() if name not in PEERS]
     parser.add_argument("--benchmark", required=True, type=Path, help="benchmark YAML, e.g. configs/bench_kitti.yaml")
@@ -93,6 +94,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give the detections of every K-th frame only; between them vtrack's backends predict "
         "(as vtrack track --detect-every does) and peers get none (default 1: every frame)",
     )
+    parallel = parser.add_argument_group(
+        "in parallel (scores and report as in a serial run; update fps per pair, on one thread)"
+    )
+    parallel.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="run N (backend, sequence) pairs at once in worker processes, one thread each (default 1: one by one)",
+    )
+    parallel.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL_RAY,
+        metavar="ADDRESS",
+        help="run the pairs as Ray tasks of one CPU (pip install 'vtrack[fleet]'): on the cluster at ADDRESS "
+        "(auto, ray://head:10001; the dataset, --out and --cache-dir on a filesystem every node shares) or on a "
+        "local Ray instance without ADDRESS",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -102,29 +122,32 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.evaluate import EvaluationError
     from benchmarks.runner import BenchOptions, default_cache_dir, run_benchmark, variant
     from tracker.app import report
+    from tracker.app.parallel import ParallelError
 
     command = getattr(args, "bench_command", None) or shlex.join(["vtrack", *sys.argv[1:]])
     entries = [variant(entry) for entry in args.trackers]
-    options = BenchOptions(
-        trackers=tuple(label for label, _ in entries),
-        variants={label: path for label, path in entries if path is not None},
-        out=args.out,
-        resume=args.resume,
-        exist_ok=args.exist_ok,
-        sequences=tuple(args.sequences),
-        cache_dir=args.cache_dir or default_cache_dir(),
-        command=command,
-        progress=not args.no_progress,
-        detect_every=args.detect_every,
-    )
     try:
+        options = BenchOptions(
+            trackers=tuple(label for label, _ in entries),
+            variants={label: path for label, path in entries if path is not None},
+            out=args.out,
+            resume=args.resume,
+            exist_ok=args.exist_ok,
+            sequences=tuple(args.sequences),
+            cache_dir=args.cache_dir or default_cache_dir(),
+            command=command,
+            progress=not args.no_progress,
+            detect_every=args.detect_every,
+            workers=args.workers,
+            ray=args.ray,
+        )
         bench = load_benchmark(args.benchmark)
         result = run_benchmark(bench, options)
-    except (OSError, ValueError, ImportError, EvaluationError) as error:
+    except (OSError, ValueError, ImportError, EvaluationError, ParallelError) as error:
         report.error(_COMMAND, str(error))
         return report.EXIT_ERROR
     except KeyboardInterrupt:
-        report.error(_COMMAND, f"interrupted; rerun with --resume to continue from {options.out}")
+        report.error(_COMMAND, f"interrupted; rerun with --resume to continue from {args.out}")
         return report.EXIT_INTERRUPTED
     return EXIT_FAILED_PAIRS if result.failures else 0
 

@@ -48,21 +48,36 @@ so later runs replay identical detections; the end-to-end frame rate reuses the
 detection time measured when the cache was written.
 
 **Threads.** The run holds BLAS/OpenMP pools to one thread (``threadpoolctl``) and
-calls ``torch.set_num_threads(1)`` when torch is loaded, so ``update fps`` is a
-single-threaded figure.
+calls ``torch.set_num_threads(1)`` and ``cv2.setNumThreads(1)`` when a backend's library
+loaded torch or OpenCV (boxmot's camera motion runs on OpenCV), so ``update fps`` is a
+single-threaded figure; both stay at one thread in the calling process afterwards.
+
+**In parallel.** With ``workers`` > 1 the pairs run in that many worker processes, and
+with ``ray`` as Ray tasks of one CPU each (:mod:`tracker.app.parallel`); each pair runs
+through :func:`run_pair_job` as in a serial run, in a process whose BLAS/OpenMP pools
+and torch hold one thread, so ``update fps`` stays a one-thread figure per pair (pairs
+running side by side share the machine's memory bandwidth and caches, and a loaded
+machine slows them: compare timings of runs made alike). The manifest, the result files,
+the scores and every report file but the timing columns are those of a serial run. In
+detector-driven mode the detector first runs here, once per sequence not cached yet.
+On a Ray cluster, the dataset, ``out`` and ``cache_dir`` must be on a filesystem every
+node shares, at the same paths.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +104,7 @@ from benchmarks.peers.adapters import LibraryTimed
 from benchmarks.report import TIMERS_TEXT, RunStats, library_versions, report, results_tables, write_chart, write_csv
 from detectors.files import FileDetections
 from tracker.app.config import load_yaml
+from tracker.app.parallel import RayPool, WorkerPool
 from tracker.app.writers import format_mot_row, mot_rows
 from tracker.config import from_mapping, to_dict
 from tracker.registry import config_class
@@ -101,14 +117,18 @@ __all__ = [
     "DetectorCache",
     "OutputExistsError",
     "PairFailure",
+    "PairJob",
     "default_cache_dir",
     "run_benchmark",
+    "run_pair_job",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Name of the run's record in the output folder (pairs done, their keys and timings, cached scores).
 MANIFEST = "manifest.json"
+#: How many times Ray re-runs a pair whose worker process or node died (``--ray``).
+PAIR_TASK_RETRIES = 3
 #: Version of the manifest layout; a different one is never resumed from (2: peers' update
 #: seconds count the library call alone, and the whole update() is recorded as step seconds).
 MANIFEST_VERSION = 2
@@ -216,6 +236,9 @@ class BenchOptions:
             sequence); on the others a backend that can predicts its tracks
             (``Tracker.predict()``, as ``vtrack track --detect-every`` does) and any other gets
             no detections. Measures what skipping the detector costs.
+        workers: run the pairs in this many worker processes (1: one after the other, here).
+        ray: run the pairs as Ray tasks on the cluster at this address (``"local"``: a
+            local Ray instance; see :func:`tracker.app.parallel.on_ray`), or None.
     """
 
     trackers: tuple[str, ...]
@@ -228,10 +251,16 @@ class BenchOptions:
     command: str = ""
     progress: bool = True
     detect_every: int = 1
+    workers: int = 1
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         if self.detect_every < 1:
             raise ValueError(f"detect_every must be >= 1, got {self.detect_every}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.ray is not None and self.workers > 1:
+            raise ValueError("--workers sets local worker processes; with --ray, Ray spreads the pairs: give one")
 
 
 @dataclass(frozen=True)
@@ -523,12 +552,13 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
     manifest = _prepare_out(options)
     out = options.out
     bench_id = config_hash(_bench_identity(bench))
-    with threadpool_limits(limits=1):
+    shutil.rmtree(_gt_folder(out), ignore_errors=True)
+    write_eval_gt(bench, sequences, _gt_folder(out))
+    with threadpool_limits(limits=1), _open_pool(options) or contextlib.nullcontext() as pool:
         for backend in options.trackers:
             _make_tracker(bench, backend, sequences[0], options.variants)
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(1)
-        computed = _run_pairs(bench, options, sequences, manifest, bench_id)
+        _one_thread_in_loaded_libraries()
+        computed = _run_pairs(bench, options, sequences, manifest, bench_id, pool)
     combined, per_sequence, stats = _evaluate_all(bench, options, sequences, manifest)
     _save_manifest(out, manifest)
     failures = _failures(options, sequences, manifest)
@@ -543,60 +573,241 @@ def run_benchmark(bench: BenchmarkConfig, options: BenchOptions) -> BenchResult:
     return BenchResult(combined, per_sequence, stats, computed, markdown, files, failures)
 
 
+@dataclass(frozen=True)
+class PairJob:
+    """One (backend, sequence) pair to run: all :func:`run_pair_job` needs, picklable for worker processes and Ray.
+
+    Attributes:
+        bench: the benchmark.
+        seq: the sequence, cut to the benchmark's frame range.
+        backend: the backend's label (a ``--trackers`` entry).
+        variants: the variant overrides (label -> YAML file), as in :class:`BenchOptions`.
+        key: the pair's manifest key (see the module doc).
+        settings: the backend's full settings, as recorded in the manifest.
+        source_key: the detections' identity (file digest or detector cache key).
+        result_path: where the results are written (absolute).
+        detect_every: see :attr:`BenchOptions.detect_every`.
+        cache_dir: detector-driven mode: the detection cache (already filled for ``seq``).
+    """
+
+    bench: BenchmarkConfig
+    seq: Sequence
+    backend: str
+    variants: dict[str, Path]
+    key: str
+    settings: dict[str, Any]
+    source_key: str
+    result_path: Path
+    detect_every: int = 1
+    cache_dir: Path | None = None
+
+
+#: Detections loaded in this process: identity -> (detections, detect seconds). A serial run keeps the
+#: last sequence's (its pairs come sequence by sequence); a worker process keeps every sequence it read,
+#: since it gets the pairs backend by backend (see :func:`_run_pairs`).
+_loaded: dict[tuple[Any, ...], tuple[FileDetections, float | None]] = {}
+#: How many sequences' detections :data:`_loaded` keeps (None: all); worker processes lift it.
+_loaded_limit: list[int | None] = [1]
+
+
+def _pair_detections(job: PairJob) -> tuple[FileDetections, float | None]:
+    bench, seq = job.bench, job.seq
+    identity = (job.source_key, bench.detection_format, bench.class_id, bench.eval_class, seq.name, seq.frames)
+    if identity in _loaded:
+        return _loaded[identity]
+    if job.cache_dir is not None:
+        loaded: tuple[FileDetections, float | None] = DetectorCache(bench, job.cache_dir).load(seq)
+    else:
+        loaded = (_load_file_detections(bench, seq), None)
+    limit = _loaded_limit[0]
+    if limit is not None and len(_loaded) >= limit:
+        _loaded.clear()
+    _loaded[identity] = loaded
+    return loaded
+
+
+def _one_thread_in_loaded_libraries() -> None:
+    """torch and OpenCV, when a backend's library loaded them, on one thread (BLAS/OpenMP: ``threadpoolctl``)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+
+
+def run_pair_job(job: PairJob, instance: tracker.Tracker | None = None) -> dict[str, Any]:
+    """Run one (backend, sequence) pair and return its manifest record.
+
+    The serial loop, the worker processes of ``--workers`` and the Ray tasks of ``--ray``
+    all run a pair through this function, so a pair gives the same results wherever it runs.
+
+    Args:
+        job: the pair.
+        instance: a fresh tracker for it, or None to create one here.
+
+    Returns:
+        ``{"key", "settings", "stats"}`` (:class:`~benchmarks.report.RunStats` as a dict), or
+        ``{"key", "settings", "failure"}`` when the backend raised (:class:`BackendError`:
+        logged, its result file removed).
+
+    Raises:
+        benchmarks.datasets.DatasetError, detectors.files.DetectionFileError: bad data.
+        ModuleNotFoundError: the backend's peer library is not installed.
+    """
+    if instance is None:
+        instance, _ = _make_tracker(job.bench, job.backend, job.seq, job.variants)
+    _one_thread_in_loaded_libraries()
+    detections, detect_seconds = _pair_detections(job)
+    record: dict[str, Any] = {"key": job.key, "settings": job.settings}
+    try:
+        stats = _run_pair(job.bench, job.seq, instance, detections, job.result_path, job.detect_every)
+    except BackendError as failed:
+        job.result_path.unlink(missing_ok=True)
+        record["failure"] = {
+            "frame": failed.frame,
+            "error": type(failed.error).__name__,
+            "message": _first_line(failed.error),
+        }
+        logger.warning("%s on %s: %s (recorded; the run goes on)", job.backend, job.seq.name, failed)
+        logger.debug("%s on %s: traceback", job.backend, job.seq.name, exc_info=failed.error)
+    else:
+        record["stats"] = dataclasses.asdict(dataclasses.replace(stats, detect_seconds=detect_seconds))
+    return record
+
+
+#: Whether this worker process has been set up by :func:`_setup_worker`.
+_worker_ready: list[bool] = []
+
+
+def _setup_worker() -> None:
+    """Once per worker process or Ray worker: peers registered, BLAS/OpenMP pools held to one thread, and
+    every sequence's detections kept once read."""
+    if not _worker_ready:
+        register_peers()
+        threadpool_limits(limits=1)
+        _loaded.clear()
+        _loaded_limit[0] = None
+        _worker_ready.append(True)
+
+
+def _pair_in_worker(job: PairJob) -> dict[str, Any]:
+    """:func:`run_pair_job` in a worker process or Ray task."""
+    _setup_worker()
+    return run_pair_job(job)
+
+
+def _evaluate_in_worker(job: EvalJob) -> dict[str, Any]:
+    """:func:`evaluate_backend` in a worker process or Ray task."""
+    _setup_worker()
+    return evaluate_backend(job)
+
+
+def _plan_pairs(
+    bench: BenchmarkConfig,
+    options: BenchOptions,
+    sequences: list[Sequence],
+    manifest: dict[str, Any],
+    bench_id: str,
+    detector_cache: DetectorCache | None,
+) -> Iterator[tuple[PairJob, tracker.Tracker]]:
+    """The pairs to run, sequence by sequence, each with a fresh tracker; pairs done before are skipped."""
+    out = options.out.absolute()
+    cache_dir = options.cache_dir.absolute() if detector_cache else None
+    for seq in sequences:
+        source_key = detector_cache.key(seq) if detector_cache else _file_digest(seq.detections_path)
+        for backend in options.trackers:
+            instance, settings = _make_tracker(bench, backend, seq, options.variants)
+            identity = {
+                "benchmark": bench_id,
+                "sequence": [seq.name, seq.first_frame, seq.last_frame],
+                "detections": source_key,
+                "backend": backend,
+                "settings": settings,
+                "detect_every": options.detect_every,
+            }
+            key = config_hash(identity)
+            result_path = out / "results" / backend / result_file(bench, seq.name)
+            entry = manifest["pairs"].get(f"{backend}/{seq.name}")
+            if entry and entry["key"] == key and "failure" not in entry and result_path.is_file():
+                logger.info("%s on %s: done in a previous run, skipped", backend, seq.name)
+                continue
+            variants = {label: Path(path).absolute() for label, path in options.variants.items() if label == backend}
+            job = PairJob(bench, seq, backend, variants, key, settings, source_key, result_path)
+            yield dataclasses.replace(job, detect_every=options.detect_every, cache_dir=cache_dir), instance
+
+
+def _open_pool(options: BenchOptions) -> WorkerPool | RayPool | None:
+    """The worker processes or Ray tasks of a parallel run (None: a serial run).
+
+    Worker processes are forked where the system can (Linux, macOS): a pair takes a
+    second or less, and a fresh interpreter importing NumPy, SciPy, TrackEval and a peer
+    library's torch would cost a worker more than that. They fork at the first
+    submission, after this process built every backend (so the libraries are loaded)
+    with its BLAS/OpenMP pools and torch held to one thread.
+    """
+    if options.ray is not None:
+        return RayPool(options.ray, num_cpus=1, retries=PAIR_TASK_RETRIES)
+    if options.workers == 1:
+        return None
+    start = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return WorkerPool(options.workers, start_method=start)
+
+
 def _run_pairs(
     bench: BenchmarkConfig,
     options: BenchOptions,
     sequences: list[Sequence],
     manifest: dict[str, Any],
     bench_id: str,
+    pool: WorkerPool | RayPool | None,
 ) -> list[tuple[str, str]]:
-    computed = []
+    """Run the pairs not done yet and record each in the manifest: here one by one, or in ``pool`` (where each
+    backend's scoring also runs, as soon as its last pair is recorded)."""
     detector_cache = DetectorCache(bench, options.cache_dir) if bench.detector else None
     total = len(sequences) * len(options.trackers)
+    computed: list[tuple[str, str]] = []
     with tqdm(total=total, desc=f"bench {bench.name}", unit="run", disable=not options.progress) as bar:
-        for seq in sequences:
-            source_key = detector_cache.key(seq) if detector_cache else _file_digest(seq.detections_path)
-            loaded: tuple[FileDetections, float | None] | None = None
-            for backend in options.trackers:
-                bar.set_postfix_str(f"{backend} {seq.name}")
-                instance, settings = _make_tracker(bench, backend, seq, options.variants)
-                identity = {
-                    "benchmark": bench_id,
-                    "sequence": [seq.name, seq.first_frame, seq.last_frame],
-                    "detections": source_key,
-                    "backend": backend,
-                    "settings": settings,
-                    "detect_every": options.detect_every,
-                }
-                key = config_hash(identity)
-                result_path = options.out / "results" / backend / result_file(bench, seq.name)
-                entry = manifest["pairs"].get(f"{backend}/{seq.name}")
-                if entry and entry["key"] == key and "failure" not in entry and result_path.is_file():
-                    logger.info("%s on %s: done in a previous run, skipped", backend, seq.name)
-                    bar.update()
-                    continue
-                if loaded is None:
-                    loaded = detector_cache.load(seq) if detector_cache else (_load_file_detections(bench, seq), None)
-                detections, detect_seconds = loaded
-                record: dict[str, Any] = {"key": key, "settings": settings}
-                try:
-                    stats = _run_pair(bench, seq, instance, detections, result_path, options.detect_every)
-                except BackendError as failed:
-                    result_path.unlink(missing_ok=True)
-                    record["failure"] = {
-                        "frame": failed.frame,
-                        "error": type(failed.error).__name__,
-                        "message": _first_line(failed.error),
-                    }
-                    logger.warning("%s on %s: %s (recorded; the run goes on)", backend, seq.name, failed)
-                    logger.debug("%s on %s: traceback", backend, seq.name, exc_info=failed.error)
-                else:
-                    record["stats"] = dataclasses.asdict(dataclasses.replace(stats, detect_seconds=detect_seconds))
-                manifest["pairs"][f"{backend}/{seq.name}"] = record
+
+        def record(job: PairJob, entry: dict[str, Any]) -> None:
+            manifest["pairs"][f"{job.backend}/{job.seq.name}"] = entry
+            _save_manifest(options.out, manifest)
+            computed.append((job.backend, job.seq.name))
+            bar.set_postfix_str(f"{job.backend} {job.seq.name}")
+            bar.update()
+
+        planned = list(_plan_pairs(bench, options, sequences, manifest, bench_id, detector_cache))
+        bar.update(total - len(planned))
+        if detector_cache is not None:  # detect here, once per sequence and with one model, before the pairs
+            for seq in dict.fromkeys(job.seq for job, _ in planned):
+                detector_cache.load(seq)
+        if pool is None:
+            for job, instance in planned:
+                record(job, run_pair_job(job, instance))
+            return computed
+        left = dict.fromkeys(options.trackers, 0)
+        for job, _ in sorted(planned, key=lambda item: options.trackers.index(item[0].backend)):
+            pool.submit(_pair_in_worker, job)  # backend by backend: each one's scoring overlaps the next one's pairs
+            left[job.backend] += 1
+
+        def score(backend: str) -> None:
+            evaluation = _evaluation_job(bench, options, sequences, manifest, backend)
+            if evaluation is not None:
+                pool.submit(_evaluate_in_worker, evaluation)
+
+        for backend in (backend for backend, count in left.items() if count == 0):
+            score(backend)
+        for argument, result in pool.results():
+            if isinstance(result, BaseException):
+                raise result
+            if isinstance(argument, PairJob):
+                record(argument, result)
+                left[argument.backend] -= 1
+                if left[argument.backend] == 0:
+                    score(argument.backend)
+            elif isinstance(argument, EvalJob):
+                manifest["evaluations"][argument.backend] = result
                 _save_manifest(options.out, manifest)
-                computed.append((backend, seq.name))
-                bar.update()
-    return computed
+    order = {(job.backend, job.seq.name): index for index, (job, _) in enumerate(planned)}
+    return sorted(computed, key=order.__getitem__)
 
 
 def _failures(options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]) -> list[PairFailure]:
@@ -610,42 +821,92 @@ def _failures(options: BenchOptions, sequences: list[Sequence], manifest: dict[s
     return failures
 
 
+@dataclass(frozen=True)
+class EvalJob:
+    """Scoring one backend with TrackEval on the sequences it ran to the end (see :func:`evaluate_backend`).
+
+    Attributes:
+        bench: the benchmark.
+        out: the run's output folder (absolute); its ``eval/gt`` holds the ground truth of every sequence.
+        backend: the backend's label.
+        done: the sequences whose pair ran to the end, in benchmark order.
+        complete: whether ``done`` is every sequence (else each is scored on its own ground truth subset).
+        key: the evaluation's manifest key (a hash of the pairs' keys).
+    """
+
+    bench: BenchmarkConfig
+    out: Path
+    backend: str
+    done: tuple[Sequence, ...]
+    complete: bool
+    key: str
+
+
+def _gt_folder(out: Path) -> Path:
+    return out / "eval" / "gt"
+
+
+def _evaluation_job(
+    bench: BenchmarkConfig, options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any], backend: str
+) -> EvalJob | None:
+    """The scoring ``backend`` needs once every pair of it is recorded; None when none ran to the end or the
+    manifest holds its scores under the same key."""
+    done = tuple(seq for seq in sequences if "failure" not in manifest["pairs"][f"{backend}/{seq.name}"])
+    if not done:
+        return None
+    key = config_hash([manifest["pairs"][f"{backend}/{seq.name}"]["key"] for seq in done])
+    cached = manifest["evaluations"].get(backend)
+    if cached is not None and cached["key"] == key:
+        return None
+    return EvalJob(bench, options.out.absolute(), backend, done, len(done) == len(sequences), key)
+
+
+def evaluate_backend(job: EvalJob) -> dict[str, Any]:
+    """Score one backend's results with TrackEval: its manifest entry ``{"key", "metrics"}``.
+
+    Writes the results in TrackEval's layout to ``out/eval/trackers/<backend>/data`` (and,
+    for a backend that failed on a sequence, the ground truth of the others to
+    ``out/eval/gt_subsets/<backend>``). Run here by the serial path, and in a worker
+    process or Ray task in parallel runs.
+
+    Raises:
+        benchmarks.evaluate.EvaluationError: TrackEval rejected the results.
+    """
+    bench, out, backend = job.bench, job.out, job.backend
+    gt = _gt_folder(out)
+    if not job.complete:  # the sequences it ran to the end, each scored on its own
+        gt = out / "eval" / "gt_subsets" / backend
+        shutil.rmtree(gt, ignore_errors=True)
+        write_eval_gt(bench, list(job.done), gt)
+    trackers_folder = out / "eval" / "trackers"
+    data = trackers_folder / backend / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    for seq in job.done:
+        name = result_file(bench, seq.name)
+        write_eval_tracker(bench, seq, out / "results" / backend / name, data / name)
+    return {"key": job.key, "metrics": evaluate(bench, gt, trackers_folder, backend)}
+
+
 def _evaluate_all(
     bench: BenchmarkConfig, options: BenchOptions, sequences: list[Sequence], manifest: dict[str, Any]
 ) -> tuple[dict[str, dict[str, float] | None], dict[str, dict[str, dict[str, float]]], dict[str, RunStats | None]]:
-    """Score every backend on the sequences it ran to the end; combined figures only for those that failed on none."""
-    out = options.out
-    gt_folder = out / "eval" / "gt"
-    shutil.rmtree(gt_folder, ignore_errors=True)
-    write_eval_gt(bench, sequences, gt_folder)
+    """Score every backend on the sequences it ran to the end (unless its scores are in the manifest already);
+    combined figures only for those that failed on none."""
     combined: dict[str, dict[str, float] | None] = {}
     per_sequence: dict[str, dict[str, dict[str, float]]] = {}
     stats: dict[str, RunStats | None] = {}
     for backend in options.trackers:
+        job = _evaluation_job(bench, options, sequences, manifest, backend)
+        if job is not None:
+            manifest["evaluations"][backend] = evaluate_backend(job)
         done = [seq for seq in sequences if "failure" not in manifest["pairs"][f"{backend}/{seq.name}"]]
-        entries = [manifest["pairs"][f"{backend}/{seq.name}"] for seq in done]
-        complete = len(done) == len(sequences)
         combined[backend], stats[backend], per_sequence[backend] = None, None, {}
         if not done:
             continue
-        key = config_hash([entry["key"] for entry in entries])
-        cached = manifest["evaluations"].get(backend)
-        if cached is None or cached["key"] != key:
-            gt = gt_folder
-            if not complete:  # the sequences it ran to the end, each scored on its own
-                gt = out / "eval" / "gt_subsets" / backend
-                shutil.rmtree(gt, ignore_errors=True)
-                write_eval_gt(bench, done, gt)
-            trackers_folder = out / "eval" / "trackers"
-            data = trackers_folder / backend / "data"
-            shutil.rmtree(data, ignore_errors=True)
-            for seq in done:
-                name = result_file(bench, seq.name)
-                write_eval_tracker(bench, seq, out / "results" / backend / name, data / name)
-            cached = {"key": key, "metrics": evaluate(bench, gt, trackers_folder, backend)}
-            manifest["evaluations"][backend] = cached
+        cached = manifest["evaluations"][backend]
         per_sequence[backend] = {seq.name: cached["metrics"][seq.name] for seq in done}
-        if complete:
+        if len(done) == len(sequences):
+            entries = [manifest["pairs"][f"{backend}/{seq.name}"] for seq in done]
             combined[backend] = cached["metrics"][COMBINED]
             stats[backend] = sum((RunStats(**entry["stats"]) for entry in entries[1:]), RunStats(**entries[0]["stats"]))
     return combined, per_sequence, stats

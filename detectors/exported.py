@@ -83,6 +83,10 @@ class ExportedYOLO:
         path: the ``*_openvino_model`` folder (``runtime="openvino"``) or the ``.onnx``
             file (``runtime="onnx"``), as written by Ultralytics' export.
         runtime: ``"openvino"`` or ``"onnx"``.
+        threads: most threads one inference uses (OpenVINO's ``INFERENCE_NUM_THREADS``,
+            with its pinning of threads to cores turned off so that processes sharing the
+            machine are not pinned to the same cores; ONNX Runtime's intra-op threads);
+            None: the runtime's default, every core.
 
     Attributes:
         input_hw: the model's fixed ``(height, width)`` input in pixels.
@@ -98,7 +102,7 @@ class ExportedYOLO:
     CPU has bfloat16 instructions, else float32), as Ultralytics' own OpenVINO backend does.
     """
 
-    def __init__(self, path: str | Path, runtime: str) -> None:
+    def __init__(self, path: str | Path, runtime: str, threads: int | None = None) -> None:
         import cv2
 
         self._cv2: Any = cv2
@@ -112,13 +116,19 @@ class ExportedYOLO:
 
             core = ov.Core()
             xml = next(self.path.glob("*.xml"))
-            compiled = core.compile_model(core.read_model(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+            properties: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+            if threads is not None:
+                properties |= {"INFERENCE_NUM_THREADS": threads, "ENABLE_CPU_PINNING": False}
+            compiled = core.compile_model(core.read_model(xml), "CPU", properties)
             request = compiled.create_infer_request()
             self._infer = lambda blob: request.infer({0: blob})[compiled.output(0)]
         elif runtime == "onnx":
             import onnxruntime
 
-            session = onnxruntime.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+            options = onnxruntime.SessionOptions()
+            if threads is not None:
+                options.intra_op_num_threads = threads
+            session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
             name = session.get_inputs()[0].name
             self._infer = lambda blob: session.run(None, {name: blob})[0]
         else:

@@ -307,4 +307,8 @@ def _export_into(source: Path, runtime: str, shape: tuple[int, int], target: Pat
             if _valid(target, stamp):
                 return
             shutil.rmtree(target)
-        folder.rename(target)
+        try:
+            folder.rename(target)
+        except OSError:  # another process (a parallel vtrack track job) put its export there first
+            if not _valid(target, stamp):
+                raise

@@ -252,6 +252,11 @@ class YOLODetector:
         frame_size: ``(height, width)`` in pixels of the frames to come, if known: an
             export for the OpenVINO or ONNX runtime is made for their letterboxed shape
             (:func:`detectors.runtime.letterbox_shape`); None: a square ``imgsz`` input.
+        threads: most CPU threads one inference uses (``torch.set_num_threads`` for the
+            torch runtime, which sets it for the whole process; see
+            :class:`~detectors.exported.ExportedYOLO` for OpenVINO and ONNX Runtime); None:
+            the runtime's default, every core. A resource setting, not part of the config:
+            the detections do not depend on it.
         **overrides: fields of :class:`YOLODetectorConfig` replacing those of ``config``,
             e.g. ``YOLODetector(weights="../shared/models/yolov8n.pt", imgsz=1280)``.
 
@@ -267,6 +272,7 @@ class YOLODetector:
             each frame is letterboxed to ``imgsz`` on its longer side (``.pt`` models).
         names: the model's class names, id -> name (COCO for the official weights).
         class_ids: the class ids kept, resolved from ``config.classes`` (empty: all).
+        threads: the ``threads`` argument (None: the runtime's default).
 
     Raises:
         ConfigError: an unknown override, an out-of-range value, a CUDA device torch
@@ -287,12 +293,19 @@ class YOLODetector:
     """
 
     def __init__(
-        self, config: YOLODetectorConfig | None = None, frame_size: tuple[int, int] | None = None, **overrides: Any
+        self,
+        config: YOLODetectorConfig | None = None,
+        frame_size: tuple[int, int] | None = None,
+        threads: int | None = None,
+        **overrides: Any,
     ) -> None:
+        if threads is not None and threads < 1:
+            raise ConfigError(f"YOLODetector threads must be at least 1, got {threads}")
         config = config or YOLODetectorConfig()
         if overrides:
             config = from_mapping(YOLODetectorConfig, {**to_dict(config), **overrides}, source="YOLODetector")
         self.config = config
+        self.threads = threads
         for key, value in _ULTRALYTICS_ENV_DEFAULTS.items():
             os.environ.setdefault(key, value)
         self.device = _resolve_device(config.device)
@@ -318,7 +331,7 @@ class YOLODetector:
         self._model: Any = None
         if self.runtime in ("openvino", "onnx"):
             try:
-                self._exported = ExportedYOLO(self.model_path, self.runtime)
+                self._exported = ExportedYOLO(self.model_path, self.runtime, threads)
             except UnsupportedExportError as error:
                 logger.info("%s; running it through Ultralytics instead", error)
         if self._exported is not None:
@@ -326,6 +339,10 @@ class YOLODetector:
         else:
             from ultralytics import YOLO
 
+            if threads is not None:
+                import torch
+
+                torch.set_num_threads(threads)
             self._model = _load_model(YOLO, self.model_path)
             if self._model.task not in _BOX_TASKS:
                 raise ValueError(
@@ -344,7 +361,10 @@ class YOLODetector:
         )
 
     def describe(self) -> dict[str, Any]:
-        """What runs, for summaries: weights, model path, runtime, device, imgsz and fixed input (JSON-ready)."""
+        """What runs, for summaries: weights, model path, runtime, device, imgsz, fixed input and threads (JSON-ready).
+
+        ``threads`` is None where the runtime chose (every core).
+        """
         return {
             "detector": "yolo",
             "weights": self.weights,
@@ -354,6 +374,7 @@ class YOLODetector:
             "imgsz": self.config.imgsz,
             "input_hw": list(self.input_hw) if self.input_hw is not None else None,
             "inference": "ultralytics" if self._exported is None else f"{self.runtime} directly",
+            "threads": self.threads,
         }
 
     def __call__(self, frame: np.ndarray) -> Detections:

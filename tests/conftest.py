@@ -46,6 +46,7 @@ EXTRAS = {
     "needs_ros": Extra(("rosbags",), "pip install -e '.[ros]'"),
     "needs_torch": Extra(("torch",), "pip install -e '.[lstm]'"),
     "needs_dev": Extra(("hypothesis",), "pip install -e '.[dev]'"),
+    "needs_fleet": Extra(("ray",), "pip install -e '.[fleet]'"),
 }
 
 

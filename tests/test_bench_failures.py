@@ -134,3 +134,19 @@ def test_the_cli_completes_names_the_failure_and_exits_1(tmp_path: Path, capsys:
     printed = capsys.readouterr().out
     assert f"failed: {STRICT} on 0000: ValueError at frame 115: {MESSAGE}" in printed
     assert "| sort | " in printed and str(out / "summary.md") in printed
+
+
+def test_a_failure_in_a_worker_process_is_recorded_as_in_a_serial_run(tmp_path: Path) -> None:
+    """Worker processes fork from this one, so they know ``strict-boxes`` and whether it raises."""
+    bench = load_benchmark(CONFIG)
+    serial = run_benchmark(bench, _options(tmp_path / "serial"))
+    out = tmp_path / "workers"
+    parallel = run_benchmark(bench, _options(out, workers=2))
+    assert parallel.failures == serial.failures == [PairFailure(STRICT, "0000", 115, "ValueError", MESSAGE)]
+    assert parallel.computed == serial.computed
+    assert parallel.combined == serial.combined and parallel.per_sequence == serial.per_sequence
+    assert not (out / "results" / STRICT / "0000.txt").exists()
+    RAISING["on"] = False
+    fixed = run_benchmark(bench, _options(out, workers=2, resume=True))
+    assert fixed.computed == [(STRICT, "0000")] and fixed.failures == []
+    assert fixed.combined[STRICT] is not None

@@ -40,9 +40,9 @@ class Subcommand(NamedTuple):
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "track",
-        "tracker.app.track",
-        "detect and track vehicles in a video, a folder of frames or a camera; write an annotated video, "
-        "MOTChallenge rows and JSON lines",
+        "tracker.app.fleet",
+        "detect and track vehicles in a video, a folder of frames or a camera (or many videos, in parallel "
+        "or on a Ray cluster); write an annotated video, MOTChallenge rows and JSON lines",
     ),
     Subcommand("bench", "benchmarks.cli", "score tracker backends on KITTI / MOT17 sequences with TrackEval"),
     Subcommand("train-motion", "benchmarks.motion.train", "train the LSTM motion model on ground-truth trajectories"),

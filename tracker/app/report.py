@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "error", "summary"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_SOURCES_FAILED", "error", "summary"]
 
+#: Exit status of a run over many sources in which some sources failed (the manifest says which and why).
+EXIT_SOURCES_FAILED = 1
 #: Exit status for bad input or an unusable setup (the same as argparse's usage errors).
 EXIT_ERROR = 2
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.

@@ -64,8 +64,10 @@ __all__ = [
     "Frame",
     "FrameSource",
     "SourceConfig",
+    "VIDEO_EXTENSIONS",
     "SourceError",
     "VideoSource",
+    "is_frame_folder",
     "is_rosbag2",
     "open_source",
 ]
@@ -74,6 +76,10 @@ logger = logging.getLogger(__name__)
 
 #: File name extensions (lower case) of the images a frame folder is read from.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+#: File name extensions (lower case) taken for videos when a folder of videos is expanded into sources
+#: (any file OpenCV decodes can be given by name).
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".wmv", ".flv")
 
 #: File name extensions (lower case) of single-file rosbag2 bags (SQLite 3 and MCAP storage).
 BAG_SUFFIXES = (".db3", ".mcap")
@@ -284,6 +290,16 @@ def is_rosbag2(path: str | Path) -> bool:
     if path.is_dir():
         return (path / _BAG_METADATA).is_file()
     return path.is_file() and path.suffix.lower() in BAG_SUFFIXES
+
+
+def is_frame_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder :class:`FolderSource` reads: one holding ``seqinfo.ini``, ``img1/`` or images."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    if (path / _SEQINFO).is_file() or (path / _MOT_IMAGE_DIR).is_dir():
+        return True
+    return any(entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file() for entry in path.iterdir())
 
 
 def open_source(source: str | Path, config: SourceConfig | None = None) -> FrameSource:

@@ -39,6 +39,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +54,10 @@ from detectors.base import Detector
 from detectors.replay import FORMATS as DETECTION_FORMATS
 from detectors.replay import ReplayDetector
 from detectors.runtime import RUNTIMES, ExportError
-from detectors.yolo import WeightsNotFoundError, YOLODetector, YOLODetectorConfig
+from detectors.yolo import WeightsNotFoundError, YOLODetector, YOLODetectorConfig, resolve_weights
 from tracker.app import report
 from tracker.app.config import config_from_yaml, load_yaml
+from tracker.app.parallel import LOCAL_RAY
 from tracker.app.render import RenderConfig, TrackRenderer, VideoWriter
 from tracker.app.sources import Frame, FrameSource, SourceConfig, SourceError, open_source
 from tracker.app.stages import Pipeline, Stage, StageTimes
@@ -64,7 +66,17 @@ from tracker.camera_motion import CameraMotionEstimator
 from tracker.config import ConfigError, to_dict
 from tracker.registry import config_class
 
-__all__ = ["OUTPUT_FILES", "OutputError", "add_arguments", "parse_classes", "run", "summary_record"]
+__all__ = [
+    "OUTPUT_FILES",
+    "Outcome",
+    "OutputError",
+    "add_arguments",
+    "check_settings",
+    "parse_classes",
+    "run",
+    "summary_record",
+    "track_source",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +95,7 @@ _YOLO_OPTIONS = {
     "device": "--device",
     "imgsz": "--imgsz",
     "runtime": "--runtime",
+    "threads": "--threads",
 }
 _WINDOW = "vtrack"
 _QUIT_KEYS = (ord("q"), 27)  # q and Esc close the --show window
@@ -113,6 +126,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
     return value
 
 
@@ -160,21 +183,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = (
         "Ctrl-C stops a run and keeps what was written so far (exit status 130).\n"
-        "Bad input prints one error line and exits with status 2; inputs are checked before DIR is created.\n\n"
+        "Bad input prints one error line and exits with status 2; inputs are checked before DIR is created.\n"
+        "With many sources, one that fails is recorded in DIR/manifest.jsonl and the others go on (status 1).\n\n"
         "examples:\n"
         "  vtrack track ../shared/data/videos/test_small2.mp4 --out runs/small2\n"
         "  vtrack track ../shared/data/videos/kitti_raw_2011_09_26 --fps 10 --out runs/kitti --imgsz 1280\n"
         "  vtrack track 0 --out runs/camera --classes car,truck --no-video --show\n"
         "  vtrack track ../shared/data/MOT17/train/MOT17-04-FRCNN --out runs/mot04 \\\n"
         "      --detections ../shared/data/MOT17/train/MOT17-04-FRCNN/det/det.txt\n"
-        "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks"
+        "  vtrack track recording/ --image-topic /camera/image_raw --out runs/bag --bag-out runs/bag_tracks\n"
+        "  vtrack track ../shared/data/videos/ --out runs/fleet --workers 2      # every video in the folder\n"
+        "  vtrack track @clips.txt --out /mnt/shared/fleet --no-video --ray auto  # on a Ray cluster"
     )
     parser.add_argument(
         "source",
         metavar="SOURCE",
+        nargs="+",
         help="a video file; a folder of frames (KITTI image_02/NNNN: zero-padded PNGs; or a MOTChallenge "
         "sequence folder with img1/ and seqinfo.ini); a rosbag2 (folder with metadata.yaml, or a .db3 / "
-        ".mcap file; see --image-topic); or a camera index such as 0",
+        ".mcap file; see --image-topic); or a camera index such as 0. Several SOURCEs, a folder of videos, "
+        "a quoted glob ('clips/*.mp4') or @LIST (a text file, one source a line) run one job per source: "
+        "see 'many sources'",
     )
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write the results into")
@@ -291,6 +320,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="inference runtime: auto (openvino on the CPU when installed, else torch; the default), torch, "
         "openvino or onnx; openvino and onnx export the .pt weights on first use and cache the export "
         "beside them (or in ~/.cache/vtrack/exports when that folder is read-only)",
+    )
+
+    det.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="most CPU threads one inference uses (default: every core for one source; cores / workers with "
+        "several workers; --task-cpus on Ray)",
+    )
+
+    many = parser.add_argument_group(
+        "many sources (one job per source into DIR/<source name>/, plus DIR/manifest.jsonl and DIR/summary.csv)"
+    )
+    many.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="run N jobs at once in worker processes, each with cores / N inference threads "
+        "(default: as many as there are cores, at most one per source)",
+    )
+    many.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL_RAY,
+        metavar="ADDRESS",
+        help="run the jobs as Ray tasks (pip install 'vtrack[fleet]'): on the cluster at ADDRESS "
+        "(e.g. auto, or ray://head:10001; DIR must then be on a filesystem every node shares), or on a "
+        "local Ray instance without ADDRESS; give it after the SOURCEs, or as --ray=ADDRESS",
+    )
+    many.add_argument(
+        "--task-cpus",
+        type=_positive_int,
+        metavar="N",
+        help="with --ray: CPUs each task reserves and its inference threads (default: 1)",
+    )
+    many.add_argument(
+        "--task-gpus",
+        type=_nonnegative_float,
+        metavar="N",
+        help="with --ray: GPUs each task reserves, may be a fraction (default: 0); pair it with --device cuda",
+    )
+    many.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue in a DIR of an earlier run: sources whose outputs are complete are skipped, the rest "
+        "(failed, interrupted, not started) run again",
     )
 
     src = parser.add_argument_group("source")
@@ -532,14 +607,26 @@ class _Steps:
 
 def _process(
     source: FrameSource,
-    steps: _Steps,
     outputs: _Outputs,
     max_frames: int | None,
     pipeline: Pipeline,
+    progress: Callable[[int], None] | None,
 ) -> None:
-    """Run the pipeline over the source; lets SourceError, KeyboardInterrupt and _WindowClosedError through."""
-    total = source.length if max_frames is None else min(source.length or max_frames, max_frames)
+    """Run the pipeline over the source; lets SourceError, KeyboardInterrupt and _WindowClosedError through.
+
+    ``progress`` gets the count of frames written after each frame; None shows a tqdm bar instead.
+    """
     frames = itertools.islice(source, max_frames)
+    if progress is not None:
+        written = itertools.count(1)
+
+        def report_progress(item: tuple[Frame, tracker.Tracks, np.ndarray | None]) -> None:
+            outputs.write(item)
+            progress(next(written))
+
+        pipeline.run(frames, report_progress)
+        return
+    total = source.length if max_frames is None else min(source.length or max_frames, max_frames)
     with logging_redirect_tqdm(), tqdm(total=total, unit="frame", desc="tracking", disable=None) as bar:
 
         def sink(item: tuple[Frame, tracker.Tracks, np.ndarray | None]) -> None:
@@ -659,7 +746,8 @@ def _detector_line(record: dict[str, Any]) -> str:
     return f"  detector: {timing}; {what}"
 
 
-def _print_summary(source: FrameSource, record: dict[str, Any], trk: tracker.Tracker) -> None:
+def _summary_lines(source: FrameSource, record: dict[str, Any]) -> list[str]:
+    """The closing summary of one run, one line per item."""
     stages = record["stages_ms"]
 
     def ms(key: str) -> str:
@@ -678,27 +766,25 @@ def _print_summary(source: FrameSource, record: dict[str, Any], trk: tracker.Tra
     )
     share = record["tracker_and_camera_motion_share"]
     cpu_share = record["tracker_and_camera_motion_cpu_share"]
-    report.summary(
-        [
-            f"{_COMMAND}: {record['frames']} frames of {source.describe()}",
-            *dropped,
-            speed,
-            f"  tracks:   {record['tracks']} distinct confirmed IDs",
-            _detector_line(record),
-            f"  decode:   {ms('decode')}",
-            f"  tracker:  {ms('tracker')} ({trk.name}, time inside update())",
-            f"  camera motion: {ms('camera_motion')}" if record["camera_motion"] else "  camera motion: off",
-            *(
-                [f"  tracker + camera motion: {share:.1%} of the wall time ({cpu_share:.1%} in CPU time)"]
-                if share is not None
-                else []
-            ),
-            f"  render:   {ms('render')} (drawing and {record['video_codec']} encoding)"
-            if record["video_codec"]
-            else "  render:   off",
-            f"  wrote:    {', '.join(record['outputs'])}",
-        ]
-    )
+    return [
+        f"{_COMMAND}: {record['frames']} frames of {source.describe()}",
+        *dropped,
+        speed,
+        f"  tracks:   {record['tracks']} distinct confirmed IDs",
+        _detector_line(record),
+        f"  decode:   {ms('decode')}",
+        f"  tracker:  {ms('tracker')} ({record['tracker']}, time inside update())",
+        f"  camera motion: {ms('camera_motion')}" if record["camera_motion"] else "  camera motion: off",
+        *(
+            [f"  tracker + camera motion: {share:.1%} of the wall time ({cpu_share:.1%} in CPU time)"]
+            if share is not None
+            else []
+        ),
+        f"  render:   {ms('render')} (drawing and {record['video_codec']} encoding)"
+        if record["video_codec"]
+        else "  render:   off",
+        f"  wrote:    {', '.join(record['outputs'])}",
+    ]
 
 
 def _bag_output(args: argparse.Namespace, source: FrameSource) -> _BagOutput | None:
@@ -728,7 +814,30 @@ def _detector(args: argparse.Namespace, tracker_config: Any, source: FrameSource
         logger.info("detector conf lowered to the tracker's byte.low_score %.3f", low)
         overrides["conf"] = low
     detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, overrides)
-    return YOLODetector(detector_config, frame_size=(source.height, source.width))
+    return YOLODetector(detector_config, frame_size=(source.height, source.width), threads=args.threads)
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """Check the settings every source of a run shares, without opening a source or loading the model.
+
+    The tracker's backend and config file, the detector options and config file, and that
+    local weights exist (:func:`detectors.yolo.resolve_weights`); :mod:`tracker.app.fleet`
+    calls it once before running many sources, so that a typo fails once, not per source.
+
+    Raises:
+        tracker.config.ConfigError: a bad backend, config file, key or value.
+        ValueError: options that do not go together, or an unknown backend.
+        detectors.yolo.WeightsNotFoundError: weights given as a path that does not exist.
+    """
+    if args.detections is not None and args.detector_config is not None:
+        raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
+    tracker_config = config_from_yaml(config_class(args.tracker), args.config)
+    trk = tracker.create(args.tracker, to_dict(tracker_config))
+    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
+        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
+    if args.detections is None:
+        detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, _detector_overrides(args))
+        resolve_weights(detector_config.weights)
 
 
 def _prepare(
@@ -787,22 +896,47 @@ def _opencv_threads(count: int | None) -> int | None:
     return previous
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``vtrack track`` with parsed ``args`` (see :func:`add_arguments`).
+@dataclass(frozen=True)
+class Outcome:
+    """What one ``vtrack track`` job on one source gave (see :func:`track_source`).
+
+    Attributes:
+        status: the exit status: 0 on success, 2 (:data:`~tracker.app.report.EXIT_ERROR`)
+            on bad input, 130 (:data:`~tracker.app.report.EXIT_INTERRUPTED`) after Ctrl-C.
+        record: the content of ``summary.json`` (see :func:`summary_record`), or None when
+            the job failed before writing anything.
+        error: the one-line error message (without the command), or None.
+        lines: the closing summary, one line per item (empty when nothing was written).
+    """
+
+    status: int
+    record: dict[str, Any] | None = None
+    error: str | None = None
+    lines: tuple[str, ...] = ()
+
+
+def track_source(args: argparse.Namespace, progress: Callable[[int], None] | None = None) -> Outcome:
+    """Run one source (``args.source``, a string) into one output folder (``args.out``), printing nothing.
+
+    This is the whole job of ``vtrack track`` on one source; :func:`run` prints its
+    outcome, and :mod:`tracker.app.fleet` runs it once per source, in this process, in
+    worker processes or as Ray tasks.
+
+    Args:
+        args: the parsed options of :func:`add_arguments`, with ``source`` one string.
+        progress: called after each frame with the number of frames written so far;
+            None shows a tqdm progress bar on stderr instead (when it is a terminal).
 
     Returns:
-        The exit status: 0 on success (also when ``--show``'s window is closed with q
-        or Esc), 2 on bad input (one error line on stderr), 130 when interrupted with Ctrl-C.
+        The :class:`Outcome`. Bad input and Ctrl-C are reported in it, not raised.
     """
     started = time.perf_counter()
     try:
         source, detector, trk, bag, display = _prepare(args)
     except (OutputError, ConfigError, SourceError, WeightsNotFoundError, ExportError, ImportError, ValueError) as error:
-        report.error(_COMMAND, str(error))
-        return report.EXIT_ERROR
+        return Outcome(report.EXIT_ERROR, error=str(error))
     except KeyboardInterrupt:
-        report.error(_COMMAND, "interrupted before the first frame; nothing was written")
-        return report.EXIT_INTERRUPTED
+        return Outcome(report.EXIT_INTERRUPTED, error="interrupted before the first frame; nothing was written")
     with source:
         stats = _Stats()
         try:
@@ -811,9 +945,8 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             if display is not None:
                 display.close()
-            report.error(_COMMAND, f"cannot write the outputs (--out {args.out}): {error}")
-            return report.EXIT_ERROR
-        status = 0
+            return Outcome(report.EXIT_ERROR, error=f"cannot write the outputs (--out {args.out}): {error}")
+        status, message = 0, None
         cmc = CameraMotionEstimator() if args.cmc else None
         steps = _Steps(detector, trk, cmc, stats, args.detect_every)
         pipeline = Pipeline([Stage("detect", steps.detect), Stage("track", steps.track)])
@@ -821,9 +954,9 @@ def run(args: argparse.Namespace) -> int:
         begun = time.perf_counter()
         stats.startup_s = begun - started
         try:
-            _process(source, steps, outputs, args.max_frames, pipeline)
+            _process(source, outputs, args.max_frames, pipeline, progress)
         except SourceError as error:
-            report.error(_COMMAND, f"{error} (results of the {stats.frames} frames before it are in {args.out})")
+            message = f"{error} (results of the {stats.frames} frames before it are in {args.out})"
             status, stats.status = report.EXIT_ERROR, "error"
         except KeyboardInterrupt:
             logger.warning("interrupted: keeping the results of the %d frames written", stats.frames)
@@ -839,5 +972,22 @@ def run(args: argparse.Namespace) -> int:
         record = summary_record(source, detector, trk, stats, pipeline, outputs.paths, args.detect_every)
         record["video_codec"] = outputs.video.codec if outputs.video is not None else None
         outputs.write_summary(record)
-        _print_summary(source, record, trk)
-    return status
+        return Outcome(status, record, message, tuple(_summary_lines(source, record)))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``vtrack track`` on one source with parsed ``args`` (see :func:`add_arguments`; ``args.source``
+    holds one SOURCE), writing into ``--out``. The command itself runs :func:`tracker.app.fleet.run`,
+    which calls this for one source and runs many sources as a fleet.
+
+    Returns:
+        The exit status: 0 on success (also when ``--show``'s window is closed with q
+        or Esc), 2 on bad input (one error line on stderr), 130 when interrupted with Ctrl-C.
+    """
+    (source,) = args.source
+    outcome = track_source(argparse.Namespace(**{**vars(args), "source": source}))
+    if outcome.error is not None:
+        report.error(_COMMAND, outcome.error)
+    if outcome.lines:
+        report.summary(outcome.lines)
+    return outcome.status
