@@ -89,6 +89,7 @@ from typing import Any
 
 import yaml
 
+import tracker
 from benchmarks.config import BenchmarkConfig, load_benchmark
 from benchmarks.datasets import Sequence, load_sequences
 from benchmarks.evaluate import HotaRaw, combine_hota
@@ -363,10 +364,11 @@ def tune_suite(
             benchmarks with one name.
     """
     check_names(benches)
-    unknown = [peer for peer in peers if peer not in PEERS]
-    if unknown or not peers:
-        raise ValueError(f"peers must be some of {', '.join(PEERS)}; got {', '.join(peers) or 'none'}")
     register_peers()
+    unknown = [peer for peer in peers if peer not in tracker.available()]
+    if unknown or not peers:
+        named = ", ".join(peers) or "none"
+        raise ValueError(f"peers must be registered backends (the peer libraries: {', '.join(PEERS)}); got {named}")
     sequences = _sequences(benches)
     if folds < 2 or any(len(seqs) < folds for seqs in sequences.values()):
         counts = ", ".join(f"{name} {len(seqs)}" for name, seqs in sequences.items())
