@@ -20,6 +20,7 @@ tracks and detections compete (:func:`linear_assignment`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -48,7 +49,9 @@ class Assignment(NamedTuple):
     free_cols: np.ndarray
 
 
-def linear_assignment(cost: np.ndarray, feasible: np.ndarray, gate_after: bool = False) -> Assignment:
+def linear_assignment(
+    cost: np.ndarray | Callable[[], np.ndarray], feasible: np.ndarray, gate_after: bool = False
+) -> Assignment:
     """Minimum-cost one-to-one assignment restricted to the ``feasible`` pairs.
 
     By default (the *gated* objective of the module doc) infeasible pairs get a
@@ -58,17 +61,20 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray, gate_after: bool =
     solver minimises the total cost of the full matrix and the infeasible pairs of
     its solution are dropped afterwards. Either way, when no row and no column has
     two feasible candidates the feasible pairs are the result and the solver is
-    skipped (the common case when objects are apart; SORT takes the same shortcut).
+    skipped (the common case when objects are apart; SORT takes the same shortcut), and
+    so is the cost: it may be given as a function that computes it, called only when
+    the solver runs.
 
     Args:
-        cost: ``(M, N)`` float cost matrix (rows: tracks, columns: detections).
+        cost: ``(M, N)`` float cost matrix (rows: tracks, columns: detections), or a
+            function of no arguments returning it.
         feasible: ``(M, N)`` bool, the pairs that may be matched (e.g. IoU gating).
         gate_after: solve over all pairs and apply ``feasible`` to the solution.
 
     Returns:
         The :class:`Assignment`: matched ``rows`` and ``cols``, unmatched rows and columns.
     """
-    m, n = cost.shape
+    m, n = feasible.shape
     if m == 0 or n == 0:
         return Assignment(_EMPTY, _EMPTY, np.arange(m), np.arange(n))
     rows, cols = feasible.nonzero()
@@ -77,6 +83,8 @@ def linear_assignment(cost: np.ndarray, feasible: np.ndarray, gate_after: bool =
     as_rows, as_cols = rows.tolist(), cols.tolist()
     taken_rows, taken_cols = set(as_rows), set(as_cols)
     if len(taken_rows) < len(as_rows) or len(taken_cols) < len(as_cols):
+        if callable(cost):
+            cost = cost()
         rows, cols = linear_sum_assignment(cost if gate_after else np.where(feasible, cost, _INFEASIBLE))
         keep = feasible[rows, cols]
         rows, cols = rows[keep], cols[keep]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.arrays import IntArray
+from tracker.arrays import FloatArray, IntArray
 from tracker.association import Assignment, linear_assignment, sparse_assignment
 from tracker.boxes import iou_of_pairs, iou_xyxy, overlapping_pairs
 from tracker.config import check_range
@@ -49,9 +49,13 @@ class FirstAssociation(Stage):
             first = self._match_pairs(p, frame, high)
         else:
             iou = frame.iou().take(high, axis=1)
-            cost = 1.0 - (iou * frame.scores.take(high) if self.fuse_score else iou)
-            for term in self.terms:
-                cost -= term.similarity(p, frame, high, iou)
+
+            def cost() -> FloatArray:  # needed only where feasible pairs compete
+                matrix = 1.0 - (iou * frame.scores.take(high) if self.fuse_score else iou)
+                for term in self.terms:
+                    matrix -= term.similarity(p, frame, high, iou)
+                return matrix
+
             first = linear_assignment(cost, iou >= self.iou_threshold, self.gate_after)
         matches.add(first.rows, high.take(first.cols))
         matches.free_tracks, matches.free_high = first.free_rows, first.free_cols
@@ -136,7 +140,7 @@ class ByteAssociation(Stage):
             )
         else:
             iou = frame.iou().take(free.take(recent), axis=0).take(low, axis=1)
-            second = linear_assignment(1.0 - iou, iou >= self.config.iou_threshold, self.gate_after)
+            second = linear_assignment(lambda: 1.0 - iou, iou >= self.config.iou_threshold, self.gate_after)
         if len(second.rows):
             taken = recent.take(second.rows)
             matches.add(free.take(taken), low.take(second.cols))
@@ -172,7 +176,7 @@ class Recovery(Stage):
             third = sparse_assignment(len(free), len(cols), r, c, 1.0 - iou, iou >= self.iou_threshold, self.gate_after)
         else:
             iou = iou_xyxy(observed, boxes)
-            third = linear_assignment(1.0 - iou, iou >= self.iou_threshold, self.gate_after)
+            third = linear_assignment(lambda: 1.0 - iou, iou >= self.iou_threshold, self.gate_after)
         matches.add(free.take(third.rows), cols.take(third.cols))
         matches.free_tracks, matches.free_high = free.take(third.free_rows), free_high.take(third.free_cols)
 

@@ -155,24 +155,27 @@ class KalmanMotion(MotionModel):
             rows.append(column)  # the size, its velocity, their (co)variances
             cols.append(column)
         self._warp_flat = np.array(rows) * _WIDTH + np.array(cols)  # (row, col) entries of W, flat
+        self._warp_values = np.empty(len(rows))  # their values, refilled for each warp
         self._size_power = 2.0 if sort else 1.0  # s = w * h scales by k², h by k
-
-    def _heights(self, rows: np.ndarray) -> np.ndarray:
-        """``(M,)`` box heights in px from component rows ``(>=4, M)`` of states or measurements."""
-        result: np.ndarray
-        if self.config.representation == "cxcyah":
-            result = np.maximum(rows[3], 0.0)
-        else:
-            result = np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12))
-        return result
+        self._cxcyah = not sort
 
     def _variance(self, noise: tuple[np.ndarray, np.ndarray | None], rows: np.ndarray) -> np.ndarray:
-        """Variances ``(absolute + per_height * h)²`` per component: ``(K, 1)`` if absolute only, else ``(K, M)``."""
+        """Variances ``(absolute + per_height * h)²`` per component: ``(K, 1)`` if absolute only, else ``(K, M)``.
+
+        ``h`` is the box height in px of the component rows ``(>=4, M)`` of states or measurements.
+        """
         absolute, relative = noise
-        result: np.ndarray = (
-            absolute * absolute if relative is None else np.square(absolute + relative * self._heights(rows))
-        )
-        return result
+        if relative is None:
+            result: np.ndarray = absolute * absolute
+            return result
+        if self._cxcyah:
+            heights = np.maximum(rows[3], 0.0)
+        else:
+            heights = np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12))
+        std = relative * heights
+        std += absolute
+        std *= std
+        return std
 
     def transition(self, dt: float) -> np.ndarray:
         """The ``(8, 8)`` transition matrix ``F`` for a step of ``dt`` seconds."""
@@ -314,12 +317,15 @@ class KalmanMotion(MotionModel):
             x = np.array(state.arrays["x"].T)
         else:
             scale = abs(a * d - b * c) ** (0.5 * self._size_power)
-            block, squares = [a, b, c, d], [a * a, b * b, c * c, d * d]
+            squared = scale * scale
+            values = self._warp_values
+            values[:8] = a, b, c, d, a, b, c, d  # the centres and their velocities
+            values[8:20] = (a * a, b * b, c * c, d * d) * 3  # their (co)variances
+            values[20:] = scale, scale, squared, squared, squared  # the sizes, velocities, (co)variances
             W = self._warp_base.copy()
-            W.put(self._warp_flat, block * 2 + squares * 3 + [scale, scale] + [scale * scale] * 3)
+            W.put(self._warp_flat, values)
             x = W.dot(state.arrays["x"].T)
-        x[0] += tx
-        x[1] += ty
+        x[:2] += affine[:, 2:]  # the translation moves the centres
         return MotionState({"x": x.T})
 
     def boxes(self, state: MotionState) -> np.ndarray:
