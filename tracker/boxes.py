@@ -165,7 +165,11 @@ def boxes_to_rows(xyxy: np.ndarray, representation: str) -> np.ndarray:
     """
     rows = XYXY_TO_CXCYWH.dot(xyxy.T)
     if representation == "cxcyah":
-        rows[2] /= np.where(rows[3] > 0.0, rows[3], np.inf)  # w / h, 0 for h = 0
+        heights = rows[3]
+        if min(heights.tolist(), default=1.0) > 0.0:  # a Python min is cheaper than NumPy's on a frame's boxes
+            rows[2] /= heights
+        else:
+            rows[2] /= np.where(heights > 0.0, heights, np.inf)  # w / h, 0 for h = 0
     elif representation == "cxcysr":
         w, h = rows[2].copy(), rows[3].copy()
         rows[2] = w * h

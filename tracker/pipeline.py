@@ -62,6 +62,17 @@ __all__ = ["AssociationTracker", "PipelineConfig", "build_parts"]
 
 _TENTATIVE, _CONFIRMED, _LOST = int(TrackState.TENTATIVE), int(TrackState.CONFIRMED), int(TrackState.LOST)
 _NO_TRACKS = Tracks.empty()  # immutable: shared by every update that reports nothing
+_STATES: dict[int, np.ndarray] = {}  # per track state, a read-only int8 array of it (see _constant_states)
+
+
+def _constant_states(state: int, m: int) -> np.ndarray:
+    """A read-only ``(m,)`` int8 array of ``state``: a view of one shared array, grown as needed."""
+    shared = _STATES.get(state)
+    if shared is None or len(shared) < m:
+        shared = np.full(max(m, 2 * len(shared) if shared is not None else 64), state, dtype=np.int8)
+        shared.flags.writeable = False
+        _STATES[state] = shared
+    return shared[:m]
 
 
 @dataclass(frozen=True)
@@ -411,13 +422,15 @@ class AssociationTracker(BaseTracker):
             states = np.where(i[:, table.DET] >= 0, _CONFIRMED, _LOST).astype(np.int8)
             states[i[:, table.CONFIRMED] == 0] = _TENTATIVE
         else:
-            states = np.empty(len(i), dtype=np.int8)
-            states.fill(state)
+            states = _constant_states(state, len(i))
         i.flags.writeable = False  # the int fields below are views of it
+        # One float32 conversion for the box and the score (their columns are adjacent but for born and last).
+        reported = f[:, : table.SCORE + 1].astype(np.float32)
+        reported.flags.writeable = False
         return Tracks.trusted(
             ids=i[:, table.ID],
-            xyxy=f[:, table.BOX].astype(np.float32),
-            scores=f[:, table.SCORE].astype(np.float32),
+            xyxy=reported[:, table.BOX],
+            scores=reported[:, table.SCORE],
             class_ids=self._votes.classes(f, i),
             det_index=i[:, table.DET],
             state=states,

@@ -39,6 +39,8 @@ calls per frame whatever ``M`` and ``N``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tracker.boxes import iou_matrix
@@ -77,8 +79,23 @@ def track_confidence(hits: np.ndarray, misses: np.ndarray, decay: float = 0.9, w
     Returns:
         ``(M,)`` float64 in ``(0, 1]``.
     """
+    if len(hits) <= _FEW:  # Python lists are cheaper than NumPy calls on a frame's few tracks
+        exponents = [warmup - h if h < warmup else m for h, m in zip(hits.tolist(), misses.tolist(), strict=True)]
+        powers = _powers(decay)
+        if max(exponents, default=0) < len(powers):
+            return np.array([powers[e] for e in exponents])
+        return np.power(decay, np.array(exponents, dtype=np.float64))
     exponent = np.where(hits < warmup, warmup - hits, misses)
     return np.power(decay, exponent.astype(np.float64))
+
+
+_FEW = 32  # tracks up to which track_confidence computes on Python numbers
+
+
+@functools.lru_cache(maxsize=8)
+def _powers(decay: float) -> list[float]:
+    """``decay ** k`` for ``k = 0..255``, as NumPy computes them (so both paths agree to the bit)."""
+    return np.power(decay, np.arange(256, dtype=np.float64)).tolist()  # type: ignore[no-any-return]
 
 
 def mahalanobis_similarity(d2: np.ndarray, limit: float = CHI2_4DOF_99) -> np.ndarray:
@@ -113,14 +130,14 @@ def shape_similarity(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray
     Returns:
         ``(M, N)`` float64 in ``(0, 1]``: 1 for boxes of equal size wherever they are.
     """
-    tw = (track_xyxy[:, 2] - track_xyxy[:, 0])[:, None]
-    th = (track_xyxy[:, 3] - track_xyxy[:, 1])[:, None]
-    dw = det_xyxy[:, 2] - det_xyxy[:, 0]
-    dh = det_xyxy[:, 3] - det_xyxy[:, 1]
-    dist = np.abs(tw - dw) / np.maximum(np.maximum(tw, dw), 1e-9) + np.abs(th - dh) / np.maximum(
-        np.maximum(th, dh), 1e-9
-    )
-    result: np.ndarray = np.exp(-dist)
+    # (M, 1, 2) and (1, N, 2) widths and heights: both dimensions in each operation.
+    track_size = (track_xyxy[:, 2:] - track_xyxy[:, :2])[:, None, :]
+    det_size = (det_xyxy[:, 2:] - det_xyxy[:, :2])[None, :, :]
+    relative = np.abs(track_size - det_size)
+    larger = np.maximum(track_size, det_size)
+    relative /= np.maximum(larger, 1e-9, out=larger)
+    dist = relative[..., 0] + relative[..., 1]
+    result: np.ndarray = np.exp(np.negative(dist, out=dist), out=dist)
     return result
 
 

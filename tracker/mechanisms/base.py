@@ -106,8 +106,10 @@ class Frame:
     ) -> None:
         self._tracker = tracker
         self.xyxy = detections.xyxy
-        self.boxes = boxes = detections.xyxy.astype(np.float64)
-        np.maximum(boxes[:, 2:], boxes[:, :2] + MIN_EXTENT, out=boxes[:, 2:])
+        coordinates = np.array(detections.xyxy.T, dtype=np.float64)  # (4, N): x1, y1, x2, y2 rows
+        np.maximum(coordinates[2], coordinates[0] + MIN_EXTENT, out=coordinates[2])
+        np.maximum(coordinates[3], coordinates[1] + MIN_EXTENT, out=coordinates[3])
+        self.boxes = coordinates.T.copy()
         self.scores = self.detector_scores = detections.scores
         self.class_ids = detections.class_ids
         self.now = now

@@ -103,9 +103,9 @@ class ClassVote(Part):
         self._only, self._mixed, self._checked = None, False, None
 
     def classes(self, f: FloatArray, i: IntArray) -> IntArray:
-        """``(K,)`` int64 class of each of the table rows ``f``, ``i``."""
+        """``(K,)`` int64 class of each of the table rows ``f``, ``i`` (a view of ``i`` while one class is seen)."""
         if not self._mixed:
-            return i[:, self._ids.start].copy()
+            return i[:, self._ids.start]
         best = f[:, self._votes].argmax(axis=1)
         result: IntArray = i[:, self._ids][np.arange(len(i)), best]
         return result

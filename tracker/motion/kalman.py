@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -64,6 +65,14 @@ _PROPAGATOR_CACHE = 8  # distinct time steps whose prediction matrix is kept
 REPRESENTATIONS = ("cxcysr", "cxcyah")
 
 Vector4 = tuple[float, float, float, float]
+
+
+class _Noise(NamedTuple):
+    """Noise stds of ``K`` component rows: ``absolute + relative * h`` for a box ``h`` px high."""
+
+    absolute: np.ndarray  # (K, 1)
+    relative: np.ndarray | None  # (K, 1), None if every per-height part is 0
+    stacked: np.ndarray | None  # (K, 2): relative, absolute; None with relative
 
 
 @dataclass(frozen=True)
@@ -129,10 +138,13 @@ class KalmanMotion(MotionModel):
         self.config = c = config or KalmanConfig()
         sort = c.representation == "cxcysr"
 
-        def pair(absolute: tuple[float, ...], per_height: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray | None]:
-            """Column vectors ``(K, 1)``: the noise of component rows (see _variance)."""
+        def pair(absolute: tuple[float, ...], per_height: tuple[float, ...]) -> _Noise:
+            """The noise of component rows (see _variance)."""
             relative = np.asarray(per_height, dtype=np.float64)[:, None]
-            return np.asarray(absolute, dtype=np.float64)[:, None], (relative if relative.any() else None)
+            absolute_column = np.asarray(absolute, dtype=np.float64)[:, None]
+            if not relative.any():
+                return _Noise(absolute_column, None, None)
+            return _Noise(absolute_column, relative, np.hstack([relative, absolute_column]))
 
         self._r = pair(c.measurement_std, c.measurement_std_per_height)
         self._q = pair(
@@ -159,21 +171,21 @@ class KalmanMotion(MotionModel):
         self._size_power = 2.0 if sort else 1.0  # s = w * h scales by k², h by k
         self._cxcyah = not sort
 
-    def _variance(self, noise: tuple[np.ndarray, np.ndarray | None], rows: np.ndarray) -> np.ndarray:
+    def _variance(self, noise: _Noise, rows: np.ndarray) -> np.ndarray:
         """Variances ``(absolute + per_height * h)²`` per component: ``(K, 1)`` if absolute only, else ``(K, M)``.
 
         ``h`` is the box height in px of the component rows ``(>=4, M)`` of states or measurements.
         """
-        absolute, relative = noise
-        if relative is None:
-            result: np.ndarray = absolute * absolute
+        if noise.stacked is None:
+            result: np.ndarray = noise.absolute * noise.absolute
             return result
+        basis = np.empty((2, rows.shape[1]))  # per track (h, 1): the stds are one product
+        basis[1].fill(1.0)
         if self._cxcyah:
-            heights = np.maximum(rows[3], 0.0)
+            np.maximum(rows[3], 0.0, out=basis[0])
         else:
-            heights = np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12))
-        std = relative * heights
-        std += absolute
+            np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12), out=basis[0])
+        std = noise.stacked.dot(basis)
         std *= std
         return std
 
@@ -185,18 +197,18 @@ class KalmanMotion(MotionModel):
 
     def process_noise(self, dt: float, height: float = 0.0) -> np.ndarray:
         """The ``(8, 8)`` process noise covariance ``Q`` for ``dt`` seconds and a box ``height`` px high."""
-        absolute, relative = self._q
+        absolute, relative, _ = self._q
         std = absolute if relative is None else absolute + relative * height
         return np.diag(np.square(std[:, 0]) * dt)
 
     def measurement_noise(self, height: float = 0.0) -> np.ndarray:
         """The ``(4, 4)`` measurement noise covariance ``R`` for a box ``height`` px high."""
-        absolute, relative = self._r
+        absolute, relative, _ = self._r
         return np.diag(np.square(absolute if relative is None else absolute + relative * height)[:, 0])
 
     def initial_covariance(self, height: float = 0.0) -> np.ndarray:
         """The ``(8, 8)`` covariance ``P`` of a track initiated on a box ``height`` px high."""
-        absolute, relative = self._p0
+        absolute, relative, _ = self._p0
         return np.diag(np.square(absolute if relative is None else absolute + relative * height)[:, 0])
 
     def mean(self, state: MotionState) -> np.ndarray:
@@ -249,7 +261,9 @@ class KalmanMotion(MotionModel):
         prior = state.arrays["x"].T
         q = self._variance(self._q, prior)  # from the prior box heights
         x = self._propagator(dt).dot(prior)
-        x[_VAR] += dt * q
+        q *= dt
+        variances = x[_VAR]
+        variances += q
         return MotionState({"x": x.T})
 
     def update(self, state: MotionState, xyxy: np.ndarray, gain_scale: np.ndarray | None = None) -> MotionState:
@@ -269,10 +283,13 @@ class KalmanMotion(MotionModel):
         if gain_scale is not None:
             innovation *= gain_scale
         s = x[_PZZ] + r  # innovation variance per component
-        gains = x[_GAIN_ROWS].reshape(2, _DIM_Z, m) / s  # P_zv / s (of v), P_zz / s (of z)
-        x[_MEAN].reshape(2, _DIM_Z, m)[...] += gains[::-1] * innovation
-        x[_PVV] -= gains[0] * x[_PZV]
-        x[_GAIN_ROWS].reshape(2, _DIM_Z, m)[...] *= r / s  # P_zv and P_zz shrink by R / S
+        covariances = x[_GAIN_ROWS].reshape(2, _DIM_Z, m)  # views of x: P_zv, P_zz
+        gains = covariances / s  # P_zv / s (of v), P_zz / s (of z)
+        mean = x[_MEAN].reshape(2, _DIM_Z, m)
+        mean += gains[::-1] * innovation
+        variance_v = x[_PVV]
+        variance_v -= gains[0] * covariances[0]
+        covariances *= np.divide(r, s, out=s)  # P_zv and P_zz shrink by R / S
         return MotionState({"x": x.T})
 
     def _measure(self, xyxy: np.ndarray) -> np.ndarray:
@@ -325,7 +342,8 @@ class KalmanMotion(MotionModel):
             W = self._warp_base.copy()
             W.put(self._warp_flat, values)
             x = W.dot(state.arrays["x"].T)
-        x[:2] += affine[:, 2:]  # the translation moves the centres
+        centres = x[:2]
+        centres += affine[:, 2:]  # the translation moves the centres
         return MotionState({"x": x.T})
 
     def boxes(self, state: MotionState) -> np.ndarray:
