@@ -292,14 +292,15 @@ def test_config_errors(tmp_path: Path, change: str, message: str) -> None:
 def test_vtrack_backends_on_the_fixture(tmp_path: Path) -> None:
     """The example benchmark end to end with vtrack's own backends; vtrack's scores worked out by hand.
 
-    vtrack reports a track from its first detection (min_hits 1), keeps the truck a truck
-    through the one-frame car detection (its class is a score-weighted vote: truck 0.85 x 5
-    against car 0.6), keeps car 2's ID over its 0.4 s absence (max_age 3 s) and does not
-    report it while it is unseen, and reports the ghost detection of frame 3 (score 0.55).
-    The tracks of the two cars in the crowd region are dropped by TrackEval. So, pooled over
-    car, truck and bus: TP 6 + 4 + 6 (video-a) + 4 + 3 (video-b) = 23, FN 1 (video-b's missed
-    car), FP 1 (the ghost), IDSW 0; DetA 23/25; AssA (22 + 3 * 3/4) / 23 = 89/92 (the video-b
-    car: TPA 3, FNA 1); IDF1 2 * 23 / (24 + 24).
+    vtrack reports a track from its first detection when that scores at least 0.8
+    (confirm_score; every object's first detection does), keeps the truck a truck through
+    the one-frame car detection (its class is a score-weighted vote: truck 0.85 x 5
+    against car 0.6), keeps car 2's ID over its absence (max_age 2 s) and does not report
+    it while it is unseen, and starts no track on the ghost detection of frame 3 (score
+    0.55, below birth_score 0.6). The tracks of the two cars in the crowd region are
+    dropped by TrackEval. So, pooled over car, truck and bus: TP 6 + 4 + 6 (video-a) + 4 +
+    3 (video-b) = 23, FN 1 (video-b's missed car), FP 0, IDSW 0; DetA 23/24; AssA
+    (22 + 3 * 3/4) / 23 = 89/92 (the video-b car: TPA 3, FNA 1); IDF1 2 * 23 / (24 + 23).
     """
     out = tmp_path / "bench"
     result = run_benchmark(
@@ -307,11 +308,11 @@ def test_vtrack_backends_on_the_fixture(tmp_path: Path) -> None:
     )
     assert result.combined["vtrack"] == pytest.approx(
         {
-            "HOTA": 100 * math.sqrt(23 / 25 * 89 / 92),
-            "DetA": 100 * 23 / 25,
+            "HOTA": 100 * math.sqrt(23 / 24 * 89 / 92),
+            "DetA": 100 * 23 / 24,
             "AssA": 100 * 89 / 92,
-            "MOTA": 100 * 22 / 24,
-            "IDF1": 100 * 46 / 48,
+            "MOTA": 100 * 23 / 24,
+            "IDF1": 100 * 46 / 47,
             "IDSW": 0,
         },
         rel=1e-9,

@@ -178,7 +178,7 @@ def test_dlo_keeps_a_track_on_its_low_score_detection(coef):
 @pytest.mark.parametrize("duo", [False, True])
 def test_duo_starts_a_track_on_a_low_score_detection_no_track_explains(duo):
     """One tracked pedestrian; a second one appears far away, detected at 0.4 twice (overlapping boxes)."""
-    t = tracker.create("vtrack", min_hits=1, min_score=0.5, byte=None, duo=duo)
+    t = tracker.create("vtrack", min_hits=1, min_score=0.5, birth_score=0.5, byte=None, duo=duo)
     for k in range(5):
         t.update(dets(box(100, 100, 40, 100)), k / 10)
     frame = dets(box(100, 100, 40, 100), box(600, 300, 40, 100), box(604, 300, 40, 100), scores=[0.9, 0.4, 0.45])

@@ -98,7 +98,8 @@ class PipelineConfig:
         max_age_s: seconds a confirmed track may go unmatched before it is deleted.
         birth_score: smallest score of a detection that starts a track; ``None``: ``min_score``.
         confirm_score: a track born from a detection scoring at least this is confirmed
-            at once, before ``min_hits``; ``None``: never.
+            at once, before ``min_hits``; ``None``: never. Like ``birth_score``, it applies
+            to the scores the association sees (after ``quantiles``, ``dlo`` or ``duo``).
         byte: BYTE's second association of low-score detections (:class:`ByteConfig`).
         ocm: OC-SORT's velocity-direction consistency cost term (:class:`OcmConfig`).
         oru: OC-SORT's observation-centric re-update after missed updates.
@@ -390,7 +391,7 @@ class AssociationTracker(BaseTracker):
         i[:, table.HITS] = 1
         i[:, table.MATCHED_AT] = self.updates
         i[:, table.DET] = cols
-        i[:, table.CONFIRMED] = self.lifecycle.confirmed_at_birth(scores)
+        i[:, table.CONFIRMED] = self.lifecycle.confirmed_at_birth(frame.scores.take(cols))  # as birth_score
         self._next_id += k
         for part in self._on_birth:
             part.on_birth(self, frame, cols, boxes, f, i, state)
