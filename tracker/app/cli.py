@@ -123,4 +123,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report.EXIT_ERROR
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
-    return args.run(args)
+    status: int = args.run(args)
+    return status

@@ -313,7 +313,9 @@ def completed_record(folder: Path, source: str | None = None) -> dict[str, Any] 
     return record
 
 
-def _record(job: Job, status: str, summary: dict[str, Any] | None, error: str | None, host: str | None) -> dict:
+def _record(
+    job: Job, status: str, summary: dict[str, Any] | None, error: str | None, host: str | None
+) -> dict[str, Any]:
     summary = summary or {}
     return {
         "source": job.source,

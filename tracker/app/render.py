@@ -305,7 +305,7 @@ class VideoWriter:
             return
         logger.warning("%s: written as MPEG-4 Part 2 (mp4v), which browsers do not play: %s", path, reason)
         self.codec = "mp4v"
-        self._cv_writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*self.codec), fps, self._size)
+        self._cv_writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*self.codec), fps, self._size)
         if not self._cv_writer.isOpened():
             raise OSError(f"{path}: neither PyAV ({reason}) nor OpenCV (mp4v) can write a video here")
 

@@ -577,6 +577,8 @@ class _Steps:
         detect_every: int = 1,
     ) -> None:
         self._detector, self._trk, self._cmc, self._stats = detector, trk, cmc, stats
+        # Only BaseTracker backends predict (the Tracker protocol has no predict); checked in _prepare.
+        self._predict = getattr(trk, "predict", None) if detect_every > 1 else None
         self._every = detect_every
         self._foreground = np.zeros((0, 4), dtype=np.float32)
 
@@ -595,7 +597,8 @@ class _Steps:
         affine = None if self._cmc is None else self._cmc(frame.image, boxes)
         compensated, cpu_compensated = time.perf_counter(), time.thread_time()
         if detections is None:
-            tracks = self._trk.predict(frame.timestamp, camera_motion=affine)
+            assert self._predict is not None  # frames go undetected only with detect_every > 1
+            tracks = self._predict(frame.timestamp, camera_motion=affine)
         else:
             tracks = self._trk.update(detections, frame.timestamp, camera_motion=affine)
         self._foreground = tracks.xyxy
@@ -817,6 +820,23 @@ def _detector(args: argparse.Namespace, tracker_config: Any, source: FrameSource
     return YOLODetector(detector_config, frame_size=(source.height, source.width), threads=args.threads)
 
 
+def _tracker_from_args(args: argparse.Namespace) -> tuple[Any, tracker.Tracker]:
+    """The tracker's config (from ``--tracker`` and ``--config``) and the tracker, checked against the options.
+
+    Raises:
+        tracker.config.ConfigError: a bad backend, config file, key or value.
+        ValueError: ``--detections`` with ``--detector-config``, or ``--detect-every`` with a
+            tracker that cannot predict.
+    """
+    if args.detections is not None and args.detector_config is not None:
+        raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
+    tracker_config: Any = config_from_yaml(config_class(args.tracker), args.config)
+    trk = tracker.create(args.tracker, to_dict(tracker_config))
+    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
+        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
+    return tracker_config, trk
+
+
 def check_settings(args: argparse.Namespace) -> None:
     """Check the settings every source of a run shares, without opening a source or loading the model.
 
@@ -829,12 +849,7 @@ def check_settings(args: argparse.Namespace) -> None:
         ValueError: options that do not go together, or an unknown backend.
         detectors.yolo.WeightsNotFoundError: weights given as a path that does not exist.
     """
-    if args.detections is not None and args.detector_config is not None:
-        raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
-    tracker_config = config_from_yaml(config_class(args.tracker), args.config)
-    trk = tracker.create(args.tracker, to_dict(tracker_config))
-    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
-        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
+    _tracker_from_args(args)
     if args.detections is None:
         detector_config = config_from_yaml(YOLODetectorConfig, args.detector_config, _detector_overrides(args))
         resolve_weights(detector_config.weights)
@@ -846,12 +861,7 @@ def _prepare(
     """Validate every input, cheapest first; the source is returned open."""
     _check_out_dir(args.out, args.exist_ok)
     _check_bag_out(args.bag_out)
-    if args.detections is not None and args.detector_config is not None:
-        raise ValueError("--detections replays a file; --detector-config configures YOLO: leave it out")
-    tracker_config = config_from_yaml(config_class(args.tracker), args.config)
-    trk = tracker.create(args.tracker, to_dict(tracker_config))
-    if args.detect_every > 1 and not getattr(trk, "supports_predict", False):
-        raise ValueError(f"--detect-every needs a tracker that predicts between detections; {trk.name} cannot")
+    tracker_config, trk = _tracker_from_args(args)
     display = _Display() if args.show else None
     try:
         source = open_source(args.source, SourceConfig(fps=args.fps, image_topic=args.image_topic))

@@ -31,7 +31,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple, Self
 
 from tracker.boxes import xyxy_to_tlwh
 from tracker.types import Tracks, TrackState
@@ -79,14 +79,14 @@ def mot_rows(frame: int, tracks: Tracks) -> list[MotRow]:
     """
     tlwh = xyxy_to_tlwh(tracks.xyxy)
     return [
-        MotRow(frame, int(track_id), *map(float, box), float(score), int(class_id))
-        for track_id, box, score, class_id in zip(
-            tracks.ids.tolist(), tlwh, tracks.scores.tolist(), tracks.class_ids.tolist(), strict=True
+        MotRow(frame, int(track_id), left, top, width, height, float(score), int(class_id))
+        for track_id, (left, top, width, height), score, class_id in zip(
+            tracks.ids.tolist(), tlwh.tolist(), tracks.scores.tolist(), tracks.class_ids.tolist(), strict=True
         )
     ]
 
 
-def format_mot_row(row: MotRow | tuple) -> str:
+def format_mot_row(row: MotRow | tuple[Any, ...]) -> str:
     """``frame,id,left,top,width,height,score,class,-1,-1`` for one row (no newline)."""
     frame, track_id, left, top, width, height, score, class_id = MotRow(*row)
     box = ",".join(f"{v:.{BOX_DECIMALS}f}" for v in (left, top, width, height))
@@ -102,7 +102,7 @@ def _open_new(path: Path, overwrite: bool) -> IO[str]:
     return path.open("w" if overwrite else "x", encoding="utf-8", newline="\n")
 
 
-def write_mot(path: str | Path, rows: Iterable[MotRow | tuple], overwrite: bool = False) -> int:
+def write_mot(path: str | Path, rows: Iterable[MotRow | tuple[Any, ...]], overwrite: bool = False) -> int:
     """Write a whole MOTChallenge result file.
 
     Args:
@@ -148,7 +148,8 @@ def read_mot(path: str | Path) -> list[MotRow]:
             except ValueError as error:
                 raise ValueError(f"{path}:{number}: {error}") from None
             class_id = int(values[7]) if len(values) > _MOT_MIN_COLUMNS else -1
-            rows.append(MotRow(int(values[0]), int(values[1]), *values[2:7], class_id))
+            left, top, width, height, score = values[2:7]
+            rows.append(MotRow(int(values[0]), int(values[1]), left, top, width, height, score, class_id))
     return rows
 
 
@@ -163,7 +164,7 @@ class _LineWriter:
         """Flush and close the file (idempotent)."""
         self._file.close()
 
-    def __enter__(self) -> _LineWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -185,7 +185,7 @@ class KalmanMotion(MotionModel):
             np.maximum(rows[3], 0.0, out=basis[0])
         else:
             np.sqrt(np.maximum(rows[2], 0.0) / np.maximum(rows[3], 1e-12), out=basis[0])
-        std = noise.stacked.dot(basis)
+        std: np.ndarray = noise.stacked.dot(basis)
         std *= std
         return std
 
