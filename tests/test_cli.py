@@ -378,6 +378,62 @@ def test_console_script_error_is_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path, videos_dir: Path) -> None:
+    """SIGTERM (docker stop, systemd) mid-run: exit status 143, and what was written is whole.
+
+    The run replays a box on every frame of test_small2.mp4 and writes the video; once a
+    few frames are in tracks.txt a thread sends SIGTERM to this process, whose handler
+    (installed by main for the run) stops it as Ctrl-C would.
+    """
+    import os
+    import signal
+    import threading
+
+    det = tmp_path / "det.txt"
+    det.write_text("".join(f"{k},-1,{100 + 3 * k},300,120,90,0.9,-1,-1,-1\n" for k in range(1, 117)))
+    out = tmp_path / "run"
+
+    def terminate_after_five_frames() -> None:
+        for _ in range(2000):
+            text = (out / "tracks.txt").read_text() if (out / "tracks.txt").exists() else ""
+            if text.count("\n") >= 5:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            threading.Event().wait(0.005)
+
+    killer = threading.Thread(target=terminate_after_five_frames)
+    killer.start()
+    status = main(["track", str(videos_dir / "test_small2.mp4"), "--out", str(out), "--detections", str(det)])
+    killer.join()
+    assert status == 143
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and 5 <= summary["frames"] < 116
+    rows = _read_txt(out / "tracks.txt")  # whole lines only
+    assert rows[:, 0].max() <= summary["frames"]
+    assert len(_read_jsonl(out / "tracks.jsonl")) == summary["frames"]
+    video = cv2.VideoCapture(str(out / "tracks.mp4"))  # playable: finalised, not cut off
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == summary["frames"]
+    video.release()
+
+
+def test_an_unwritable_out_folder_is_named_before_anything_runs(
+    tmp_path: Path, videos_dir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only parent of --out is named, before the model loads (os.access is faked: root ignores modes)."""
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    status = main(["track", str(videos_dir / "test_small2.mp4"), "--out", str(locked / "run")])
+    assert status == 2
+    why = f"the folder (its nearest existing parent {locked}) is not writable"
+    assert _error_lines(capsys.readouterr().err) == [f"vtrack track: error: --out {locked / 'run'}: {why}"]
+    assert not (locked / "run").exists()
+
+
 def test_cli_imports_stay_lazy() -> None:
     code = (
         "import sys, tracker, tracker.app.cli; "

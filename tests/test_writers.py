@@ -109,6 +109,17 @@ def test_streaming_writers(tmp_path: Path) -> None:
         MotWriter(tmp_path / "t.txt")
 
 
+def test_every_frame_reaches_the_file_when_written(tmp_path: Path) -> None:
+    """A process killed between frames (SIGKILL, power loss) keeps every frame already written."""
+    tracks = _tracks([4], [[10, 20, 50, 80]])
+    with MotWriter(tmp_path / "t.txt") as mot, JsonlWriter(tmp_path / "t.jsonl", {2: "car"}) as jsonl:
+        for frame in (1, 2):
+            mot.write(frame, tracks)
+            jsonl.write(frame, frame / 10, tracks)
+            assert (tmp_path / "t.txt").read_text().count("\n") == frame  # read through another handle
+            assert len((tmp_path / "t.jsonl").read_text().splitlines()) == frame
+
+
 def test_track_colors_are_stable_and_distinct() -> None:
     colors = [track_color(i) for i in range(1, 21)]
     assert colors == [track_color(i) for i in range(1, 21)]

@@ -112,8 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: arguments without the program name; ``None`` reads ``sys.argv[1:]``.
 
     Returns:
-        The subcommand's exit status (0 on success, 2 for bad input). ``--help``,
-        ``--version`` and usage errors exit through ``SystemExit`` as argparse does.
+        The subcommand's exit status (0 on success, 2 for bad input, 130 after Ctrl-C,
+        143 after SIGTERM, which stops a command as Ctrl-C does). ``--help``, ``--version``
+        and usage errors exit through ``SystemExit`` as argparse does.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -123,5 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report.EXIT_ERROR
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
-    status: int = args.run(args)
+    with report.terminate_like_ctrl_c() as terminated:
+        status: int = args.run(args)
+    if terminated.is_set() and status == report.EXIT_INTERRUPTED:
+        status = report.EXIT_TERMINATED
     return status

@@ -27,7 +27,9 @@ duplicate) are dropped with a warning (a tracker needs increasing time); the sum
 
 Exit status: 0 on success; 2 (:data:`~tracker.app.report.EXIT_ERROR`) on bad input,
 with one error line on stderr; 130 after Ctrl-C, which stops the run and keeps
-the results written so far (the normal way to end a camera run).
+the results written so far (the normal way to end a camera run); 143 after SIGTERM
+(``docker stop``, systemd), which stops it the same way. ``tracks.txt`` and
+``tracks.jsonl`` are flushed after every frame.
 """
 
 from __future__ import annotations
@@ -182,7 +184,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "track ID, results[0].hypothesis.class_id the class id (decimal), bbox in pixels."
     )
     parser.epilog = (
-        "Ctrl-C stops a run and keeps what was written so far (exit status 130).\n"
+        "Ctrl-C stops a run and keeps what was written so far (exit status 130); SIGTERM too (143).\n"
         "Bad input prints one error line and exits with status 2; inputs are checked before DIR is created.\n"
         "With many sources, one that fails is recorded in DIR/manifest.jsonl and the others go on (status 1).\n\n"
         "examples:\n"
@@ -388,6 +390,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_out_dir(path: Path, exist_ok: bool) -> None:
     if path.exists() and not path.is_dir():
         raise OutputError(f"--out {path}: exists and is not a folder")
+    existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == path else f" (its nearest existing parent {existing})"
+        raise OutputError(f"--out {path}: the folder{where} is not writable")
     if path.is_dir() and any(path.iterdir()) and not exist_ok:
         raise OutputError(
             f"--out {path}: folder exists and is not empty; choose a new folder, "

@@ -174,7 +174,7 @@ class _LineWriter:
 
 
 class MotWriter(_LineWriter):
-    """Streams MOTChallenge rows to ``path``, one :meth:`write` per frame.
+    """Streams MOTChallenge rows to ``path``, one :meth:`write` per frame (flushed after each).
 
     Args:
         path: the file to create.
@@ -186,12 +186,12 @@ class MotWriter(_LineWriter):
 
     def write(self, frame: int, tracks: Tracks) -> None:
         """Append the rows of ``tracks`` for 1-based ``frame``."""
-        for row in mot_rows(frame, tracks):
-            self._file.write(format_mot_row(row) + "\n")
+        self._file.write("".join(format_mot_row(row) + "\n" for row in mot_rows(frame, tracks)))
+        self._file.flush()  # a killed process loses no frame already written
 
 
 class JsonlWriter(_LineWriter):
-    """Streams one JSON object per frame to ``path`` (see the module doc for the fields).
+    """Streams one JSON object per frame to ``path``, flushed after each (see the module doc for the fields).
 
     Args:
         path: the file to create.
@@ -230,3 +230,4 @@ class JsonlWriter(_LineWriter):
             )
         ]
         self._file.write(json.dumps({"frame": frame, "timestamp": timestamp, "tracks": records}) + "\n")
+        self._file.flush()  # a killed process loses no frame already written
