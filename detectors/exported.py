@@ -29,6 +29,7 @@ then runs the export through Ultralytics instead).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,7 @@ class ExportedYOLO:
         metadata = _metadata(self.path, runtime)
         self.input_hw = _check(metadata, self.path)
         self.names: dict[int, str] = {int(k): str(v) for k, v in (metadata.get("names") or {}).items()}
+        self._infer: Callable[[np.ndarray], Any]
         if runtime == "openvino":
             import openvino as ov
 

@@ -229,7 +229,7 @@ def _stamp(sha256: str, shape: tuple[int, int]) -> dict[str, Any]:
 
 def _valid(folder: Path, stamp: dict[str, Any]) -> bool:
     try:
-        return json.loads((folder / _STAMP).read_text(encoding="utf-8")) == stamp
+        return bool(json.loads((folder / _STAMP).read_text(encoding="utf-8")) == stamp)
     except (OSError, ValueError):
         return False
 
