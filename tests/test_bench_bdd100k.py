@@ -296,11 +296,12 @@ def test_vtrack_backends_on_the_fixture(tmp_path: Path) -> None:
     (confirm_score; every object's first detection does), keeps the truck a truck through
     the one-frame car detection (its class is a score-weighted vote: truck 0.85 x 5
     against car 0.6), keeps car 2's ID over its absence (max_age 2 s) and does not report
-    it while it is unseen, and starts no track on the ghost detection of frame 3 (score
-    0.55, below birth_score 0.6). The tracks of the two cars in the crowd region are
-    dropped by TrackEval. So, pooled over car, truck and bus: TP 6 + 4 + 6 (video-a) + 4 +
-    3 (video-b) = 23, FN 1 (video-b's missed car), FP 0, IDSW 0; DetA 23/24; AssA
-    (22 + 3 * 3/4) / 23 = 89/92 (the video-b car: TPA 3, FNA 1); IDF1 2 * 23 / (24 + 23).
+    it while it is unseen, and does not report the ghost detection of frame 3 (score 0.55:
+    a tentative track, one hit and below confirm_score, never confirmed). The tracks of the
+    two cars in the crowd region are dropped by TrackEval. So, pooled over car, truck and
+    bus: TP 6 + 4 + 6 (video-a) + 4 + 3 (video-b) = 23, FN 1 (video-b's missed car), FP 0,
+    IDSW 0; DetA 23/24; AssA (22 + 3 * 3/4) / 23 = 89/92 (the video-b car: TPA 3, FNA 1);
+    IDF1 2 * 23 / (24 + 23).
     """
     out = tmp_path / "bench"
     result = run_benchmark(

@@ -52,8 +52,8 @@ class VtrackConfig(BackendConfig):
     iou_threshold: float = 0.2
     min_hits: int = 2
     max_age_s: float = 2.0
-    min_score: float = 0.6
-    birth_score: float | None = 0.6
+    min_score: float = 0.55
+    birth_score: float | None = 0.55
     confirm_score: float | None = 0.8
     fuse_score: bool = True
     byte: ByteConfig | None = field(default_factory=lambda: ByteConfig(low_score=0.1, iou_threshold=0.5))
