@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.config import BenchmarkConfig
-from benchmarks.sequence import DatasetError, Sequence
+from benchmarks.sequence import DatasetError, Sequence, detections_file
 from detectors.files import FileDetections
 from tracker.app.writers import BOX_DECIMALS, SCORE_DECIMALS
 from tracker.formats import (
@@ -254,11 +254,7 @@ def _sequence(bench: BenchmarkConfig, name: str, gt_path: Path) -> Sequence:
             image = frames.names[row]
             if not image or not (image_dir / image).is_file():
                 raise DatasetError(str(frames.frame_error(row, f"image {str(image)!r} not found in {image_dir}")))
-    detections_path = None
-    if bench.detections:
-        detections_path = bench.path(bench.detections, name)
-        if not detections_path.is_file():
-            raise DatasetError(f"{detections_path}: detection file of sequence {name} not found")
+    detections_path = detections_file(bench, name)
     return Sequence(
         name=name,
         first_frame=int(frames.frame_indices[order[0]]),

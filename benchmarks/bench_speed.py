@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fleet_speed import load_average, uptime_line
+from benchmarks.fleet_speed import header_lines, load_average, uptime_line
 
 __all__ = ["main"]
 
@@ -109,14 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     (args.out / "bench_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
-        f"# vtrack bench {args.benchmark} --trackers {args.trackers}: one by one vs --workers {args.workers}",
-        "",
-        f"Command: `{result['command']}`; {started}; {result['cpus']} CPUs.",
-        "",
-        f"`uptime` before: {uptime_before}",
-        "",
-        f"`uptime` after: {uptime_after}",
-        "",
+        *header_lines(
+            f"vtrack bench {args.benchmark} --trackers {args.trackers}: one by one vs --workers {args.workers}", result
+        ),
         "| run | workers | wall seconds (whole process) | load average before -> after |",
         "|---:|---:|---:|---|",
         *(

@@ -33,7 +33,7 @@ import numpy as np
 
 from benchmarks import bdd100k
 from benchmarks.config import BenchmarkConfig
-from benchmarks.sequence import DatasetError, Sequence
+from benchmarks.sequence import DatasetError, Sequence, detections_file
 from tracker.camera_motion import affine_from_rotation
 from tracker.formats import KITTI_FIRST_FRAME, MOT_FIRST_FRAME, FormatError, read_seqinfo
 
@@ -166,11 +166,7 @@ def _sequence(bench: BenchmarkConfig, name: str, kitti_map: dict[str, tuple[int,
         first, last = _val_half(first, last)
     elif bench.frame_range == "images":
         first, last = _image_frames(image_dir)
-    detections_path = None
-    if bench.detections:
-        detections_path = bench.path(bench.detections, name)
-        if not detections_path.is_file():
-            raise DatasetError(f"{detections_path}: detection file of sequence {name} not found")
+    detections_path = detections_file(bench, name)
     return Sequence(
         name=name,
         first_frame=first,

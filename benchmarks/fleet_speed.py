@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_average", "main", "uptime_line"]
+__all__ = ["header_lines", "load_average", "main", "uptime_line"]
 
 _VTRACK = "import sys; from tracker.app.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -56,6 +56,20 @@ def uptime_line() -> str:
         return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return f"load average {load_average()}"
+
+
+def header_lines(title: str, result: dict[str, Any]) -> list[str]:
+    """The markdown report's title, command line and ``uptime`` before and after, from ``result``'s keys."""
+    return [
+        f"# {title}",
+        "",
+        f"Command: `{result['command']}`; {result['started']}; {result['cpus']} CPUs.",
+        "",
+        f"`uptime` before: {result['uptime_before']}",
+        "",
+        f"`uptime` after: {result['uptime_after']}",
+        "",
+    ]
 
 
 def _track(clips: list[Path], out: Path, options: list[str]) -> float:
@@ -133,14 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "fleet_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     frames = runs[0]["frames"]
     lines = [
-        f"# vtrack track over {len(args.clips)} clips ({frames} frames): worker processes, whole process wall time",
-        "",
-        f"Command: `{result['command']}`; {started}; {result['cpus']} CPUs.",
-        "",
-        f"`uptime` before: {uptime_before}",
-        "",
-        f"`uptime` after: {uptime_after}",
-        "",
+        *header_lines(
+            f"vtrack track over {len(args.clips)} clips ({frames} frames): worker processes, whole process wall time",
+            result,
+        ),
         "| run | workers | seconds | videos done | videos/hour | frames/s | load average before -> after |",
         "|---:|---:|---:|---:|---:|---:|---|",
         *(

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["DatasetError", "Sequence"]
+if TYPE_CHECKING:
+    from benchmarks.config import BenchmarkConfig
+
+__all__ = ["DatasetError", "Sequence", "detections_file"]
 
 
 class DatasetError(ValueError):
@@ -58,3 +62,17 @@ class Sequence:
     def timestamp(self, frame: int) -> float:
         """Capture time in seconds of ``frame``: 0-based frame index divided by the frame rate."""
         return (frame - self.base_frame) / self.frame_rate
+
+
+def detections_file(bench: BenchmarkConfig, name: str) -> Path | None:
+    """Sequence ``name``'s detection file from ``bench.detections``; None in detector-driven mode.
+
+    Raises:
+        DatasetError: the file does not exist.
+    """
+    if not bench.detections:
+        return None
+    path = bench.path(bench.detections, name)
+    if not path.is_file():
+        raise DatasetError(f"{path}: detection file of sequence {name} not found")
+    return path

@@ -43,6 +43,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fleet_speed import load_average
+
 __all__ = ["main"]
 
 #: COCO vehicle classes (car, motorcycle, bus, truck), as vtrack's detector keeps by default.
@@ -58,13 +60,6 @@ for _ in YOLO(sys.argv[1]).track(sys.argv[2], tracker="bytetrack.yaml", classes=
     frames += 1
 print(frames)
 """
-
-
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def _run_ours(clip: Path, weights: str, imgsz: int, extra: list[str], scratch: Path) -> tuple[float, dict[str, Any]]:
@@ -172,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ours-args", default="", help="extra options for vtrack track, e.g. '--runtime torch'")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    load_before = _load()
+    load_before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     with tempfile.TemporaryDirectory() as scratch:
         rows = [_measure(clip, args, Path(scratch)) for clip in args.clips]
@@ -181,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python -m benchmarks.track_speed", *(argv if argv is not None else sys.argv[1:])]),
         "cpus": os.cpu_count(),
         "load_average_before": load_before,
-        "load_average_after": _load(),
+        "load_average_after": load_average(),
         "weights": args.weights,
         "imgsz": args.imgsz,
         "ours_args": args.ours_args,
