@@ -28,6 +28,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from tracker.arrays import indices
+
 __all__ = ["Assignment", "linear_assignment", "sparse_assignment"]
 
 _INFEASIBLE = 1e6
@@ -76,7 +78,7 @@ def linear_assignment(
     """
     m, n = feasible.shape
     if m == 0 or n == 0:
-        return Assignment(_EMPTY, _EMPTY, np.arange(m), np.arange(n))
+        return Assignment(_EMPTY, _EMPTY, indices(m), indices(n))
     rows, cols = feasible.nonzero()
     # No conflict iff no row and no column repeats among the feasible pairs (a set of a few
     # Python ints is cheaper than two NumPy reductions on the small matrices of one frame).
@@ -183,8 +185,15 @@ def sparse_assignment(
 
 
 def _free(size: int, taken: set[int]) -> np.ndarray:
-    """The ``(size - len(taken),)`` int64 ascending indices below ``size`` not in ``taken``."""
+    """The ``(size - len(taken),)`` int64 ascending indices below ``size`` not in ``taken`` (``taken`` within them).
+
+    Read-only when nothing or everything is taken (shared arrays).
+    """
+    if not taken:
+        return indices(size)
+    if len(taken) == size:
+        return _EMPTY
     return np.array([k for k in range(size) if k not in taken], dtype=np.int64)
 
 
-_EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY = indices(0)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.arrays import FloatArray, IntArray
+from tracker.arrays import FloatArray, IntArray, indices
 from tracker.base import BaseTracker
 from tracker.config import check_range
 from tracker.mechanisms.base import LARGE_FRAME_PAIRS, CostTerm, Frame, Matches, Part, ScoreBoost, Stage, UpdatePolicy
@@ -295,7 +295,7 @@ class AssociationTracker(BaseTracker):
             for boost in self._boosts:
                 if tracked or not boost.needs_tracks:
                     boost.boost(self, frame)
-        matches = Matches(np.arange(len(table.i)), (frame.scores >= self.config.min_score).nonzero()[0])
+        matches = Matches(indices(len(table.i)), (frame.scores >= self.config.min_score).nonzero()[0])
         if tracked:
             for stage in self._stages:
                 stage.match(self, frame, matches)

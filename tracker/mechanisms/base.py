@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tracker.arrays import BoolArray, FloatArray, IntArray
+from tracker.arrays import BoolArray, FloatArray, IntArray, indices
 from tracker.boxes import iou_of_pairs, iou_xyxy, overlapping_pairs
 from tracker.motion.base import MotionModel, MotionState
 from tracker.table import FieldSpec, TrackTable
@@ -106,10 +106,10 @@ class Frame:
     ) -> None:
         self._tracker = tracker
         self.xyxy = detections.xyxy
-        coordinates = np.array(detections.xyxy.T, dtype=np.float64)  # (4, N): x1, y1, x2, y2 rows
-        np.maximum(coordinates[2], coordinates[0] + MIN_EXTENT, out=coordinates[2])
-        np.maximum(coordinates[3], coordinates[1] + MIN_EXTENT, out=coordinates[3])
-        self.boxes = coordinates.T.copy()
+        boxes = detections.xyxy.astype(np.float64)
+        corners = boxes[:, 2:]  # a view: (x2, y2) raised to (x1, y1) + MIN_EXTENT where smaller
+        np.maximum(corners, boxes[:, :2] + MIN_EXTENT, out=corners)
+        self.boxes = boxes
         self.scores = self.detector_scores = detections.scores
         self.class_ids = detections.class_ids
         self.now = now
@@ -168,7 +168,7 @@ class Matches:
         self.cols: list[IntArray] = []
         self.free_tracks = free_tracks
         self.high = high
-        self.free_high = np.arange(len(high))
+        self.free_high = indices(len(high))
 
     def add(self, rows: IntArray, cols: IntArray) -> None:
         """Record matched pairs (track rows, detection indices); the caller updates the free sets."""

@@ -48,10 +48,11 @@ class FirstAssociation(Stage):
         if frame.large:
             first = self._match_pairs(p, frame, high)
         else:
-            iou = frame.iou().take(high, axis=1)
+            every = len(high) == len(frame.scores)  # then high is 0..N-1
+            iou = frame.iou() if every else frame.iou().take(high, axis=1)
 
             def cost() -> FloatArray:  # needed only where feasible pairs compete
-                matrix = 1.0 - (iou * frame.scores.take(high) if self.fuse_score else iou)
+                matrix = 1.0 - (iou * (frame.scores if every else frame.scores.take(high)) if self.fuse_score else iou)
                 for term in self.terms:
                     matrix -= term.similarity(p, frame, high, iou)
                 return matrix

@@ -157,7 +157,7 @@ class KalmanMotion(MotionModel):
         size = 2 if sort else 3
         # Camera-motion warp, on the state's component rows x' = W @ x: W is this identity plus,
         # per frame, the entries _warp_flat taken from the affine (see warp()).
-        self._warp_base = np.eye(_WIDTH)
+        self._warp = np.eye(_WIDTH)
         rows: list[int] = []
         cols: list[int] = []
         for first in (0, _DIM_Z, _DIM_X, _DIM_X + _DIM_Z, 2 * _DIM_X):  # centre, its velocity, their (co)variances
@@ -339,8 +339,8 @@ class KalmanMotion(MotionModel):
             values[:8] = a, b, c, d, a, b, c, d  # the centres and their velocities
             values[8:20] = (a * a, b * b, c * c, d * d) * 3  # their (co)variances
             values[20:] = scale, scale, squared, squared, squared  # the sizes, velocities, (co)variances
-            W = self._warp_base.copy()
-            W.put(self._warp_flat, values)
+            W = self._warp
+            W.put(self._warp_flat, values)  # the same entries every time: the rest stays the identity
             x = W.dot(state.arrays["x"].T)
         centres = x[:2]
         centres += affine[:, 2:]  # the translation moves the centres
