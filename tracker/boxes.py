@@ -49,8 +49,13 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """:func:`iou_matrix` without input conversion: ``a`` ``(M, 4)`` and ``b`` ``(N, 4)`` float64 ``xyxy`` arrays.
 
-    For the tracker's hot path, whose boxes are float64 already.
+    For the tracker's hot path, whose boxes are float64 already. Up to :data:`PYTHON_IOU_PAIRS`
+    pairs it loops in plain Python over the boxes' floats (the same operations in the same
+    order, so the same float64 results), which is cheaper than a dozen NumPy calls on a
+    frame's handful of boxes.
     """
+    if len(a) * len(b) <= PYTHON_IOU_PAIRS:
+        return _iou_python(a, b)
     # (M, N, 2) overlap extents along x and y, clipped at 0.
     extent = np.minimum(a[:, None, 2:], b[None, :, 2:])
     extent -= np.maximum(a[:, None, :2], b[None, :, :2])
@@ -64,6 +69,33 @@ def iou_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _TINY_AREA = 1e-12  # px², far below any real box; only guards 0 / 0
+
+#: Largest ``M * N`` for which :func:`iou_xyxy` loops in Python. Measured (2-core CPU, car
+#: boxes spread like KITTI's): 6 x 6 boxes take 9.2 µs in Python against 12.2 with NumPy,
+#: 7 x 7 take 14.4 against 13.5; more than half of KITTI's frames have at most 36 pairs.
+PYTHON_IOU_PAIRS = 36
+
+
+def _iou_python(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`iou_xyxy` of a few boxes, computed on Python floats."""
+    b_boxes = b.tolist()
+    b_areas = [(x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in b_boxes]
+    rows = []
+    for ax1, ay1, ax2, ay2 in a.tolist():
+        a_area = (ax2 - ax1) * (ay2 - ay1)
+        row = []
+        for (bx1, by1, bx2, by2), b_area in zip(b_boxes, b_areas, strict=True):
+            # Conditional expressions: cheaper than the min() and max() builtins.
+            width = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
+            height = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
+            if width <= 0.0 or height <= 0.0:
+                row.append(0.0)
+                continue
+            inter = width * height
+            union = a_area + b_area - inter
+            row.append(inter / (union if union > _TINY_AREA else _TINY_AREA))
+        rows.append(row)
+    return np.array(rows, dtype=np.float64).reshape(len(a), len(b))
 
 
 def overlapping_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
