@@ -120,3 +120,18 @@ def test_warp_moves_boxes_with_the_camera():
     np.testing.assert_allclose(model.boxes(model.warp(state, zoom)), [[200.0, 200.0, 280.0, 240.0]])
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         model.warp(state, np.eye(3))
+
+
+@pytest.mark.parametrize("config", [KalmanConfig(), KalmanConfig(representation="cxcyah")])
+def test_a_model_keeps_no_scratch_state_between_calls(config):
+    """Stateless as the seam promises: no call writes into the model, so one may serve trackers in several threads."""
+    model = KalmanMotion(config)
+    before = {name: value.copy() for name, value in vars(model).items() if isinstance(value, np.ndarray)}
+    state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0], [10.0, 20.0, 30.0, 60.0]]))
+    state = model.warp(state, np.array([[1.01, 0.02, -3.0], [-0.02, 1.01, 2.0]]))
+    state = model.predict(state, 0.1)
+    model.update(state, np.array([[101.0, 99.0, 141.0, 121.0], [12.0, 20.0, 31.0, 61.0]]))
+    after = {name: value for name, value in vars(model).items() if isinstance(value, np.ndarray)}
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        np.testing.assert_array_equal(after[name], value, err_msg=name)

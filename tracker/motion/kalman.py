@@ -157,7 +157,7 @@ class KalmanMotion(MotionModel):
         size = 2 if sort else 3
         # Camera-motion warp, on the state's component rows x' = W @ x: W is this identity plus,
         # per frame, the entries _warp_flat taken from the affine (see warp()).
-        self._warp = np.eye(_WIDTH)
+        self._warp_base = np.eye(_WIDTH)
         rows: list[int] = []
         cols: list[int] = []
         for first in (0, _DIM_Z, _DIM_X, _DIM_X + _DIM_Z, 2 * _DIM_X):  # centre, its velocity, their (co)variances
@@ -167,7 +167,6 @@ class KalmanMotion(MotionModel):
             rows.append(column)  # the size, its velocity, their (co)variances
             cols.append(column)
         self._warp_flat = np.array(rows) * _WIDTH + np.array(cols)  # (row, col) entries of W, flat
-        self._warp_values = np.empty(len(rows))  # their values, refilled for each warp
         self._size_power = 2.0 if sort else 1.0  # s = w * h scales by k², h by k
         self._cxcyah = not sort
 
@@ -335,12 +334,15 @@ class KalmanMotion(MotionModel):
         else:
             scale = abs(a * d - b * c) ** (0.5 * self._size_power)
             squared = scale * scale
-            values = self._warp_values
-            values[:8] = a, b, c, d, a, b, c, d  # the centres and their velocities
-            values[8:20] = (a * a, b * b, c * c, d * d) * 3  # their (co)variances
-            values[20:] = scale, scale, squared, squared, squared  # the sizes, velocities, (co)variances
-            W = self._warp
-            W.put(self._warp_flat, values)  # the same entries every time: the rest stays the identity
+            W = self._warp_base.copy()  # per call, no shared scratch: a model may serve trackers in several threads
+            W.put(
+                self._warp_flat,
+                [
+                    *(a, b, c, d, a, b, c, d),  # the centres and their velocities
+                    *((a * a, b * b, c * c, d * d) * 3),  # their (co)variances
+                    *(scale, scale, squared, squared, squared),  # the sizes, their velocities, (co)variances
+                ],
+            )
             x = W.dot(state.arrays["x"].T)
         centres = x[:2]
         centres += affine[:, 2:]  # the translation moves the centres
