@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
 import shlex
 import statistics
 import subprocess
@@ -38,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fleet_speed import header_lines, load_average, uptime_line
+from benchmarks.fleet_speed import header_lines, load_average, run_facts, uptime_line, write_report
 
 __all__ = ["main"]
 
@@ -96,9 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     serial = statistics.median(run["seconds"] for run in runs if run["workers"] == 1)
     parallel = statistics.median(run["seconds"] for run in runs if run["workers"] == args.workers)
     result = {
-        "started": started,
-        "command": shlex.join(["python", "-m", "benchmarks.bench_speed", *(sys.argv[1:] if argv is None else argv)]),
-        "cpus": os.cpu_count(),
+        **run_facts("benchmarks.bench_speed", argv, started),
         "uptime_before": uptime_before,
         "uptime_after": uptime_after,
         "runs": [{key: value for key, value in run.items() if key not in ("combined", "per_sequence")} for run in runs],
@@ -107,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(parallel / serial, 3),
         "combined": reference["combined"],
     }
-    (args.out / "bench_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
         *header_lines(
             f"vtrack bench {args.benchmark} --trackers {args.trackers}: one by one vs --workers {args.workers}", result
@@ -124,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{parallel / serial:.2f}x the serial wall time. combined.csv and per_sequence.csv score columns "
         "identical in every run.",
     ]
-    (args.out / "bench_speed.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_report(args.out, "bench_speed", result, lines)
     return 0
 
 

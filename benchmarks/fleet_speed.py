@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["header_lines", "load_average", "main", "uptime_line"]
+__all__ = ["header_lines", "load_average", "main", "run_facts", "uptime_line", "write_report"]
 
 _VTRACK = "import sys; from tracker.app.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -56,6 +56,23 @@ def uptime_line() -> str:
         return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return f"load average {load_average()}"
+
+
+def run_facts(module: str, argv: list[str] | None, started: str) -> dict[str, Any]:
+    """The first keys of a speed report: start time, the command that reproduces it, the CPU count.
+
+    ``argv``: the arguments ``main`` was given (None: this process's command line).
+    """
+    arguments = sys.argv[1:] if argv is None else argv
+    return {"started": started, "command": shlex.join(["python", "-m", module, *arguments]), "cpus": os.cpu_count()}
+
+
+def write_report(out: Path, stem: str, result: dict[str, Any], lines: list[str]) -> None:
+    """Write ``out/stem.json`` (``result``) and ``out/stem.md`` (``lines``), and print the lines."""
+    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    (out / f"{stem}.md").write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
 
 
 def header_lines(title: str, result: dict[str, Any]) -> list[str]:
@@ -134,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     base = medians[counts[0]]
     result = {
-        "started": started,
-        "command": shlex.join(["python", "-m", "benchmarks.fleet_speed", *(sys.argv[1:] if argv is None else argv)]),
-        "cpus": os.cpu_count(),
+        **run_facts("benchmarks.fleet_speed", argv, started),
         "uptime_before": uptime_before,
         "uptime_after": uptime_after,
         "options": options,
@@ -144,7 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         "median_videos_per_hour": medians,
         "ratio_to_first": {workers: round(value / base, 3) for workers, value in medians.items()},
     }
-    (args.out / "fleet_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     frames = runs[0]["frames"]
     lines = [
         *header_lines(
@@ -165,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             for workers, value in medians.items()
         ),
     ]
-    (args.out / "fleet_speed.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_report(args.out, "fleet_speed", result, lines)
     return 0
 
 

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fleet_speed import load_average
+from benchmarks.fleet_speed import load_average, run_facts, write_report
 
 __all__ = ["main"]
 
@@ -172,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         rows = [_measure(clip, args, Path(scratch)) for clip in args.clips]
     result = {
-        "started": started,
-        "command": " ".join(["python -m benchmarks.track_speed", *(argv if argv is not None else sys.argv[1:])]),
-        "cpus": os.cpu_count(),
+        **run_facts("benchmarks.track_speed", argv, started),
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "weights": args.weights,
@@ -182,7 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         "ours_args": args.ours_args,
         "rows": rows,
     }
-    (args.out / "track_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
         f"# vtrack track vs Ultralytics track (ByteTrack), whole process, {args.rounds} alternating rounds",
         "",
@@ -191,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *_table(rows),
     ]
-    (args.out / "track_speed.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_report(args.out, "track_speed", result, lines)
     return 0
 
 
