@@ -1,16 +1,27 @@
-"""The batched Kalman motion model against filterpy's KalmanFilter on a real KITTI sequence."""
+"""The batched Kalman motion model against filterpy's KalmanFilter on a real KITTI sequence.
 
+Each filter test runs three ways: NumPy's path (as without ``numba``), the compiled kernels'
+plain Python source (:mod:`tracker.motion.compiled`, run by the interpreter) and the kernels
+compiled by Numba (skipped without the ``fast`` extra).
+"""
+
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from filterpy.kalman import KalmanFilter
 
+import tracker
+from detectors.files import FileDetections
 from tracker.boxes import xyxy_to_rows
 from tracker.formats import read_kitti_labels
-from tracker.motion import KalmanConfig, KalmanMotion, MotionState
+from tracker.motion import KalmanConfig, KalmanMotion, MotionState, compiled
 
-KITTI = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti_tracking" / "training" / "label_02"
+KITTI_TRAINING = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti_tracking" / "training"
+KITTI = KITTI_TRAINING / "label_02"
+NUMBA_INSTALL = "the compiled kernels need numba: pip install -e '.[fast]'"
 VEHICLES = {"Car", "Van", "Truck"}
 DT = 0.1  # KITTI tracking is captured at 10 Hz
 
@@ -38,6 +49,19 @@ def filterpy_filter(model: KalmanMotion, box: np.ndarray, dim: int) -> KalmanFil
     return kf
 
 
+@pytest.fixture(params=["numpy", "python", "compiled"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which implementation the KalmanMotion built in the test uses."""
+    if request.param == "numpy":
+        monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    elif request.param == "python":
+        plain = compiled.Kernels(compiled.predict, compiled.correct, compiled.boxes)
+        monkeypatch.setattr(compiled, "load", lambda: plain)
+    else:
+        pytest.importorskip("numba", reason=NUMBA_INSTALL)
+    return str(request.param)
+
+
 SORT = KalmanConfig()
 SORT_NOISY = KalmanConfig(measurement_std=(4.0, 4.0, 40.0, 0.1))
 # ByteTrack's model: (cx, cy, a, h) with noise proportional to the box height.
@@ -57,13 +81,14 @@ BYTETRACK = KalmanConfig(
 
 
 @pytest.mark.parametrize(("config", "dim"), [(SORT, 7), (SORT_NOISY, 7), (BYTETRACK, 8)])
-def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
+def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim, path):
     """Every track of KITTI 0000, predicted every frame and updated when labelled, as filterpy does it.
 
     SORT's 7-state filter is the 8-state one whose ratio velocity has no noise; with
     height-relative noise, filterpy gets Q and R for the track's current height.
     """
     model = KalmanMotion(config)
+    assert (model._kernels is None) == (path == "numpy")
     rep = config.representation
     frames = kitti_vehicle_boxes("0000")
     ids: list[int] = []
@@ -100,7 +125,7 @@ def test_batched_kalman_matches_filterpy_on_kitti_0000(config, dim):
     assert len(ids) >= 8 and checked > 500
 
 
-def test_transition_and_noise_scale_with_dt():
+def test_transition_and_noise_scale_with_dt(path):
     model = KalmanMotion()
     state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0]]))
     model.mean(state)[0, 4] = 50.0  # px/s to the right
@@ -111,7 +136,7 @@ def test_transition_and_noise_scale_with_dt():
     np.testing.assert_allclose(model.mean(two_steps), model.mean(moved))
 
 
-def test_warp_moves_boxes_with_the_camera():
+def test_warp_moves_boxes_with_the_camera(path):
     model = KalmanMotion()
     state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0]]))
     shift = np.array([[1.0, 0.0, -30.0], [0.0, 1.0, 5.0]])
@@ -123,7 +148,7 @@ def test_warp_moves_boxes_with_the_camera():
 
 
 @pytest.mark.parametrize("config", [KalmanConfig(), KalmanConfig(representation="cxcyah")])
-def test_a_model_keeps_no_scratch_state_between_calls(config):
+def test_a_model_keeps_no_scratch_state_between_calls(config, path):
     """Stateless as the seam promises: no call writes into the model, so one may serve trackers in several threads."""
     model = KalmanMotion(config)
     before = {name: value.copy() for name, value in vars(model).items() if isinstance(value, np.ndarray)}
@@ -135,3 +160,41 @@ def test_a_model_keeps_no_scratch_state_between_calls(config):
     assert after.keys() == before.keys()
     for name, value in before.items():
         np.testing.assert_array_equal(after[name], value, err_msg=name)
+
+
+def test_boxes_are_degenerate_not_nan_when_a_prediction_overshoots(path):
+    """A size or ratio predicted below zero counts as 0 (a box of no width at the centre), on every path."""
+    for representation in ("cxcysr", "cxcyah"):
+        model = KalmanMotion(KalmanConfig(representation=representation))
+        state = model.initiate(np.array([[100.0, 100.0, 140.0, 120.0]]))
+        model.mean(state)[0, 4:8] = (0.0, 0.0, -1e6, -1e6)  # shrinking fast
+        box = model.boxes(model.predict(state, 1.0))
+        assert np.isfinite(box).all(), representation
+        np.testing.assert_allclose(box, [[120.0, 110.0, 120.0, 110.0]], err_msg=representation)
+
+
+@pytest.mark.parametrize("name", ["default", "sort"])
+def test_the_compiled_filter_gives_the_same_tracks(name, monkeypatch):
+    """Numba's kernels and NumPy's path track KITTI 0011's RRC detections alike: same IDs, same boxes."""
+    pytest.importorskip("numba", reason=NUMBA_INSTALL)
+    detections = FileDetections.from_kitti_csv(KITTI_TRAINING / "det_02_rrc" / "0011.txt")
+    stream = [(frame / 10.0, detections[frame]) for frame in range(200)]
+
+    def run() -> list[tracker.Tracks]:
+        trk = tracker.create(name, output_box="filtered")
+        return [trk.update(frame_detections, timestamp) for timestamp, frame_detections in stream]
+
+    fast = run()
+    monkeypatch.setitem(sys.modules, "numba", None)
+    slow = run()
+    assert sum(len(tracks) for tracks in fast) > 1000
+    for frame, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        np.testing.assert_array_equal(a.ids, b.ids, err_msg=f"frame {frame}")
+        np.testing.assert_array_equal(a.det_index, b.det_index, err_msg=f"frame {frame}")
+        np.testing.assert_allclose(a.xyxy, b.xyxy, rtol=0, atol=1e-3, err_msg=f"frame {frame}")
+
+
+def test_numba_is_imported_by_the_first_filter_not_by_import_tracker():
+    code = "import sys, tracker; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
