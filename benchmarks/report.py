@@ -48,6 +48,7 @@ DISTRIBUTIONS = (
     "vtrack",
     "numpy",
     "scipy",
+    "numba",  # vtrack's Kalman filter runs compiled when it is installed (tracker.motion.compiled)
     "trackeval",
     "trackers",
     "supervision",
