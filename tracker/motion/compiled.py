@@ -15,7 +15,7 @@ path does everything else, and everything when ``numba`` is missing. The two giv
 the same tracks: ``tests/test_kalman.py`` compares them on a real KITTI sequence and
 the golden scores hold with either. Compiling takes about a second the first time;
 Numba caches the machine code beside this file (or in its user cache folder when that
-is read-only), so later processes load it in about 0.3 s. Numba's compiler (LLVM) adds
+is read-only), so later processes load it in 0.3-0.5 s. Numba's compiler (LLVM) adds
 about 100 MiB to the process's resident memory. Nothing is compiled or imported until
 the first :class:`KalmanMotion` is built.
 """
