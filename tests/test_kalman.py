@@ -198,3 +198,12 @@ def test_numba_is_imported_by_the_first_filter_not_by_import_tracker():
     code = "import sys, tracker; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_correction_needs_one_box_per_track(path):
+    """Too many or too few boxes: a ValueError on every path, never a broadcast or a read past the boxes."""
+    model = KalmanMotion()
+    state = model.initiate(np.array([[0.0, 0.0, 10.0, 10.0], [5.0, 5.0, 20.0, 25.0]]))
+    for boxes in (3, 1):
+        with pytest.raises(ValueError, match=f"one box per track: 2 tracks, {boxes} boxes"):
+            model.update(state, np.zeros((boxes, 4)))

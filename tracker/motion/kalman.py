@@ -284,14 +284,21 @@ class KalmanMotion(MotionModel):
         (OccluTrack's abnormal motion suppression, Gao et al. 2023, arXiv 2309.10360:
         the abnormal observation moves the state less, and the filter's uncertainty
         still shrinks as for any observation).
+
+        Raises:
+            ValueError: not one box per row of ``state``.
         """
         prior, kernels = state.arrays["x"].T, self._kernels
-        if kernels is not None and gain_scale is None and _float64_boxes(xyxy) and len(xyxy) == prior.shape[1]:
+        compiled_path = isinstance(xyxy, np.ndarray) and xyxy.dtype == np.float64 and xyxy.shape == (prior.shape[1], 4)
+        if kernels is not None and gain_scale is None and compiled_path:
             return MotionState({"x": kernels.correct(prior, xyxy, *self._r_flat, self._cxcyah).T})
         x = np.array(prior)  # (20, M), C-contiguous
         m = x.shape[1]
         r = self._variance(self._r, x)
-        innovation = self._measure(xyxy) - x[:_DIM_Z]
+        z = self._measure(xyxy)
+        if z.shape[1] != m:
+            raise ValueError(f"update needs one box per track: {m} tracks, {z.shape[1]} boxes")
+        innovation = z - x[:_DIM_Z]
         if gain_scale is not None:
             innovation *= gain_scale
         s = x[_PZZ] + r  # innovation variance per component
@@ -306,7 +313,7 @@ class KalmanMotion(MotionModel):
 
     def _measure(self, xyxy: np.ndarray) -> np.ndarray:
         """``(4, K)`` measurement rows of ``(K, 4)`` ``xyxy`` boxes (float64 arrays skip the conversion)."""
-        if _float64_boxes(xyxy):
+        if isinstance(xyxy, np.ndarray) and xyxy.dtype == np.float64 and xyxy.ndim == 2:
             return boxes_to_rows(xyxy, self.config.representation)
         return xyxy_to_rows(xyxy, self.config.representation)
 
@@ -365,8 +372,3 @@ class KalmanMotion(MotionModel):
         if self._kernels is not None:
             return self._kernels.boxes(state.arrays["x"].T, self._cxcyah)
         return rows_to_xyxy(state.arrays["x"].T, self.config.representation)
-
-
-def _float64_boxes(xyxy: object) -> bool:
-    """Whether ``xyxy`` is already an ``(K, 4)`` float64 array (no conversion needed)."""
-    return isinstance(xyxy, np.ndarray) and xyxy.dtype == np.float64 and xyxy.ndim == 2 and xyxy.shape[1] == 4
