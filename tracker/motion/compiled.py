@@ -13,7 +13,7 @@ Used when ``numba`` is installed (the ``fast`` extra; ``bench`` and ``all`` brin
 for the states and boxes they cover (float64 boxes, no per-row gain scale); NumPy's
 path does everything else, and everything when ``numba`` is missing. The two give
 the same tracks: ``tests/test_kalman.py`` compares them on a real KITTI sequence and
-the golden scores hold with either. Compiling takes about a second the first time;
+the golden scores hold with either. Compiling takes about 1.5 s the first time;
 Numba caches the machine code beside this file (or in its user cache folder when that
 is read-only), so later processes load it in 0.3-0.5 s. Numba's compiler (LLVM) adds
 about 100 MiB to the process's resident memory. Nothing is compiled or imported until
