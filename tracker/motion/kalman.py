@@ -289,8 +289,13 @@ class KalmanMotion(MotionModel):
             ValueError: not one box per row of ``state``.
         """
         prior, kernels = state.arrays["x"].T, self._kernels
-        compiled_path = isinstance(xyxy, np.ndarray) and xyxy.dtype == np.float64 and xyxy.shape == (prior.shape[1], 4)
-        if kernels is not None and gain_scale is None and compiled_path:
+        if (
+            kernels is not None
+            and gain_scale is None
+            and isinstance(xyxy, np.ndarray)
+            and xyxy.dtype == np.float64
+            and xyxy.shape == (prior.shape[1], 4)
+        ):
             return MotionState({"x": kernels.correct(prior, xyxy, *self._r_flat, self._cxcyah).T})
         x = np.array(prior)  # (20, M), C-contiguous
         m = x.shape[1]
